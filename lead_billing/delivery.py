@@ -1,0 +1,252 @@
+# This file is part of the lead trading suite. See README.rst for details.
+import datetime as dt
+from typing import NamedTuple
+
+from trytond import backend
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.modules.product import price_digits
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.tools import grouped_slice, reduce_ids
+from trytond.transaction import Transaction
+
+from .exceptions import DeliveryRefused, LeadValidationError
+from .lead import company_timezone, local_date
+from .price import prices_in_force
+
+DELIVERY_STATES = [
+    ('delivered', "Delivered"),
+    ('cancelled', "Cancelled"),
+    ]
+
+
+class DeliveryRequest(NamedTuple):
+    "A wish to deliver `lead` to `buyer`, checked by the delivery rules"
+    lead: object
+    buyer: object
+    delivered_at: dt.datetime
+    unit_price: object = None
+    currency: object = None
+
+
+class Refusal(NamedTuple):
+    field: str
+    message: str
+
+
+class Delivery(Workflow, ModelSQL, ModelView):
+    "Lead delivery: one lead sold to one buyer"
+    __name__ = 'lead.delivery'
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True, readonly=True)
+    lead = fields.Many2One(
+        'lead.lead', "Lead", required=True, ondelete='RESTRICT',
+        states={'readonly': Eval('id', -1) >= 0})
+    buyer = fields.Many2One(
+        'party.party', "Buyer", required=True, ondelete='RESTRICT',
+        domain=[('lead_buyer', '=', True)],
+        context={'company': Eval('company', -1)}, depends={'company'},
+        states={'readonly': Eval('id', -1) >= 0})
+    delivered_at = fields.DateTime(
+        "Delivered at", required=True,
+        states={'readonly': Eval('id', -1) >= 0})
+    unit_price = fields.Numeric(
+        "Unit Price", digits=price_digits, readonly=True,
+        help="The buyer's price in force at delivery, frozen.")
+    currency = fields.Many2One(
+        'currency.currency', "Currency", required=True, readonly=True)
+    billable = fields.Boolean(
+        "Billable", readonly=True,
+        help="Deliveries to internal accounts are never billed.")
+    state = fields.Selection(
+        DELIVERY_STATES, "State", required=True, readonly=True, sort=False)
+    category = fields.Function(
+        fields.Many2One('lead.category', "Category"),
+        'get_lead_field', searcher='search_lead_field')
+    supplier = fields.Function(
+        fields.Many2One('party.party', "Supplier",
+            context={'company': Eval('company', -1)}, depends={'company'}),
+        'get_lead_field', searcher='search_lead_field')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('lead_buyer_unique', Unique(t, t.lead, t.buyer),
+                'lead_billing.msg_delivery_lead_buyer_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.buyer, Index.Range()),
+                    (t.delivered_at, Index.Range())),
+                Index(t, (t.delivered_at, Index.Range(order='DESC'))),
+                })
+        cls._order.insert(0, ('delivered_at', 'DESC'))
+        cls._transitions |= {('delivered', 'cancelled')}
+        cls._buttons.update({
+                'cancel': {
+                    'invisible': Eval('state') != 'delivered',
+                    'icon': 'tryton-cancel',
+                    'depends': ['state'],
+                    },
+                })
+
+    @staticmethod
+    def default_company():
+        return Transaction().context.get('company')
+
+    @staticmethod
+    def default_state():
+        return 'delivered'
+
+    @staticmethod
+    def default_delivered_at():
+        return dt.datetime.now()
+
+    def get_rec_name(self, name):
+        return f'{self.lead.rec_name} → {self.buyer.rec_name}'
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return ['OR',
+            ('lead.rec_name',) + tuple(clause[1:]),
+            ('buyer.rec_name',) + tuple(clause[1:]),
+            ]
+
+    def get_lead_field(self, name):
+        return getattr(self.lead, name).id
+
+    @classmethod
+    def search_lead_field(cls, name, clause):
+        nested = clause[0][len(name):]
+        return [('lead.' + name + nested, *clause[1:])]
+
+    @classmethod
+    def order_category(cls, tables):
+        pool = Pool()
+        Lead = pool.get('lead.lead')
+        table, _ = tables[None]
+        if 'lead' not in tables:
+            lead = Lead.__table__()
+            tables['lead'] = {
+                None: (lead, table.lead == lead.id),
+                }
+        return Lead.category.convert_order(
+            'category', tables['lead'], Lead)
+
+    @classmethod
+    def price_requests(cls, requests):
+        """Return the requests with the buyer's price in force at delivery
+        time filled in where none was given."""
+        tzinfo = company_timezone()
+        prices = prices_in_force('sale', [
+                (r.lead.category.id, r.buyer.id,
+                    local_date(r.delivered_at, tzinfo))
+                for r in requests])
+        completed = []
+        for request, price in zip(requests, prices):
+            if request.unit_price is None and price:
+                request = request._replace(
+                    unit_price=price.unit_price, currency=price.currency)
+            completed.append(request)
+        return completed
+
+    @classmethod
+    def delivery_refusals(cls, requests):
+        """The delivery rule chain: return for each request the list of
+        `Refusal` that forbid it; an empty list allows the delivery.
+
+        This is the one place that decides whether a lead may go to a buyer;
+        modules add their rules by extending it. It works on a batch so that
+        every rule can answer with a fixed number of queries."""
+        delivery = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        delivered = set()
+        lead_ids = {r.lead.id for r in requests if r.lead.id >= 0}
+        for sub_ids in grouped_slice(lead_ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*delivery.select(
+                    delivery.lead, delivery.buyer,
+                    where=reduce_ids(delivery.lead, sub_ids)))
+            delivered.update(cursor)
+
+        result = []
+        for request in requests:
+            refusals = []
+            lead, buyer = request.lead, request.buyer
+            if lead.quality_state != 'valid':
+                refusals.append(Refusal('lead', gettext(
+                            'lead_billing.msg_delivery_lead_not_valid',
+                            lead=lead.rec_name,
+                            state=lead.quality_state_string)))
+            if not buyer.active or not buyer.lead_buyer:
+                refusals.append(Refusal('buyer', gettext(
+                            'lead_billing.msg_delivery_not_buyer',
+                            buyer=buyer.rec_name)))
+            if (lead.id, buyer.id) in delivered:
+                refusals.append(Refusal('buyer', gettext(
+                            'lead_billing.msg_delivery_already_delivered',
+                            lead=lead.rec_name, buyer=buyer.rec_name)))
+            if request.unit_price is None:
+                refusals.append(Refusal('unit_price', gettext(
+                            'lead_billing.msg_delivery_no_price',
+                            buyer=buyer.rec_name,
+                            category=lead.category.rec_name)))
+            if request.delivered_at < lead.received_at:
+                refusals.append(Refusal('delivered_at', gettext(
+                            'lead_billing.msg_delivery_before_reception',
+                            lead=lead.rec_name)))
+            if not refusals:
+                delivered.add((lead.id, buyer.id))
+            result.append(refusals)
+        return result
+
+    @classmethod
+    def create(cls, vlist):
+        """Create deliveries after the delivery rules allowed them, with the
+        price in force frozen; refuses the whole call on the first refusal.
+        """
+        pool = Pool()
+        Lead = pool.get('lead.lead')
+        Party = pool.get('party.party')
+        vlist = [v.copy() for v in vlist]
+        leads = {l.id: l for l in Lead.browse(
+                list({v['lead'] for v in vlist if v.get('lead')}))}
+        buyers = {p.id: p for p in Party.browse(
+                list({v['buyer'] for v in vlist if v.get('buyer')}))}
+        requests = [DeliveryRequest(
+                leads[v['lead']], buyers[v['buyer']],
+                v.get('delivered_at') or cls.default_delivered_at(),
+                v.get('unit_price'), v.get('currency'))
+            for v in vlist if v.get('lead') and v.get('buyer')]
+        if len(requests) == len(vlist):
+            requests = cls.price_requests(requests)
+            if not Transaction().context.get('_lead_delivery_rules_checked'):
+                for request, refusals in zip(
+                        requests, cls.delivery_refusals(requests)):
+                    if refusals:
+                        raise DeliveryRefused(refusals[0].message)
+            for values, request in zip(vlist, requests):
+                values['delivered_at'] = request.delivered_at
+                values['unit_price'] = request.unit_price
+                values.setdefault(
+                    'currency', request.currency or request.lead.currency.id)
+                values['billable'] = not request.buyer.lead_internal
+        return super().create(vlist)
+
+    @classmethod
+    def validate_fields(cls, deliveries, field_names):
+        super().validate_fields(deliveries, field_names)
+        if field_names & {'billable', 'buyer'}:
+            for delivery in deliveries:
+                if delivery.billable and delivery.buyer.lead_internal:
+                    raise LeadValidationError(gettext(
+                            'lead_billing.msg_delivery_internal_billable',
+                            delivery=delivery.rec_name))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('cancelled')
+    def cancel(cls, deliveries):
+        pass

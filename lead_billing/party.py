@@ -1,0 +1,73 @@
+# This file is part of the lead trading suite. See README.rst for details.
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pool import PoolMeta
+from trytond.pyson import Bool, Eval
+
+from .exceptions import LeadValidationError
+
+BILLING_INTERVALS = [
+    ('weekly', "Weekly"),
+    ('semi_monthly', "Semi-monthly"),
+    ('monthly', "Monthly"),
+    ]
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    lead_supplier = fields.Boolean(
+        "Lead Supplier", help="The party sells us leads.")
+    lead_buyer = fields.Boolean(
+        "Lead Buyer", help="The party buys leads from us.")
+    lead_internal = fields.Boolean(
+        "Internal Account",
+        states={'invisible': ~Eval('lead_buyer')},
+        help="Deliveries to this buyer are recorded like any other "
+        "but never billed.")
+    lead_billing_interval = fields.Selection(
+        BILLING_INTERVALS, "Billing Interval",
+        states={
+            'invisible': ~Eval('lead_buyer') & ~Eval('lead_supplier'),
+            'required': Bool(Eval('lead_buyer')) | Bool(
+                Eval('lead_supplier')),
+            })
+    lead_document_email = fields.Char(
+        "Document E-mail",
+        states={'invisible': ~Eval('lead_buyer') & ~Eval('lead_supplier')},
+        help="The address that receives invoices and statements.")
+    self_billing_agreement_date = fields.Date(
+        "Self-billing Agreement",
+        states={'invisible': ~Eval('lead_supplier')},
+        help="The date the supplier agreed that we issue its invoices "
+        "(Gutschriftverfahren, § 14 (2) UStG).")
+    self_billing_agreement_reference = fields.Char(
+        "Agreement Reference",
+        states={
+            'invisible': ~Eval('lead_supplier'),
+            'required': Bool(Eval('self_billing_agreement_date')),
+            })
+    @classmethod
+    def default_lead_billing_interval(cls):
+        return 'monthly'
+
+    @property
+    def has_self_billing_agreement(self):
+        return bool(self.self_billing_agreement_date
+            and self.self_billing_agreement_reference)
+
+    @classmethod
+    def validate_fields(cls, parties, field_names):
+        super().validate_fields(parties, field_names)
+        cls.check_lead_internal(parties, field_names)
+
+    @classmethod
+    def check_lead_internal(cls, parties, field_names=None):
+        if field_names and not (
+                field_names & {'lead_internal', 'lead_buyer'}):
+            return
+        for party in parties:
+            if party.lead_internal and not party.lead_buyer:
+                raise LeadValidationError(gettext(
+                        'lead_billing.msg_party_internal_not_buyer',
+                        party=party.rec_name))

@@ -1,0 +1,56 @@
+# This file is part of the lead trading suite. See README.rst for details.
+import json
+from decimal import Decimal
+from http import HTTPStatus
+
+from trytond.i18n import gettext
+from trytond.protocols.jsonrpc import JSONEncoder
+from trytond.protocols.wrappers import (
+    Response, user_application, with_pool, with_transaction)
+from trytond.transaction import Transaction
+from trytond.wsgi import app
+
+from .exceptions import IntakeError
+
+INTAKE_APPLICATION = 'lead_intake'
+
+
+def _json_response(data, status=HTTPStatus.OK):
+    return Response(
+        json.dumps(data, cls=JSONEncoder, separators=(',', ':')),
+        status=status, content_type='application/json')
+
+
+@app.route('/<database_name>/lead_billing/intake', methods=['POST'])
+@with_pool
+@with_transaction()
+@user_application(INTAKE_APPLICATION)
+def intake(request, pool):
+    """Take a JSON batch of leads: either a list of rows or an object with
+    the list under "leads". Answers per row (see lead.intake)."""
+    User = pool.get('res.user')
+    Intake = pool.get('lead.intake')
+
+    try:
+        data = json.loads(request.get_data(), parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as e:
+        return _json_response({'error': gettext(
+                    'lead_billing.msg_intake_malformed_json', error=str(e))},
+            HTTPStatus.BAD_REQUEST)
+    if isinstance(data, dict) and set(data) == {'leads'}:
+        data = data['leads']
+    if isinstance(data, list) and len(data) > Intake.batch_limit():
+        return _json_response({'error': gettext(
+                    'lead_billing.msg_intake_batch_too_large',
+                    size=len(data), limit=Intake.batch_limit())},
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    with Transaction().set_context(User.get_preferences(context_only=True)):
+        try:
+            results = Intake.ingest(data)
+        except IntakeError as e:
+            return _json_response(
+                {'error': e.message}, HTTPStatus.BAD_REQUEST)
+    summary = {}
+    for result in results:
+        summary[result['status']] = summary.get(result['status'], 0) + 1
+    return _json_response({'summary': summary, 'results': results})

@@ -1,0 +1,144 @@
+# This file is part of the lead trading suite. See README.rst for details.
+"""Building blocks for tests of the lead trading modules: a German company
+with lead categories, suppliers, buyers and prices. To be called inside a
+transaction (see `trytond.tests.test_tryton.with_transaction`)."""
+import datetime as dt
+import zlib
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import wraps
+from types import SimpleNamespace
+
+from trytond.modules.company.tests import create_company, set_company
+from trytond.modules.currency.tests import add_currency_rate, create_currency
+from trytond.pool import Pool
+from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction
+
+PRICE_START = dt.date(2020, 1, 1)
+
+
+def with_lead_trading(func):
+    "Run the test method in a transaction with `lead_trading` as argument"
+    @with_transaction()
+    @wraps(func)
+    def wrapper(self):
+        with lead_trading() as fixture:
+            return func(self, fixture)
+    return wrapper
+
+
+def create_country(code='DE', name='Germany'):
+    Country = Pool().get('country.country')
+    countries = Country.search([('code', '=', code)])
+    if countries:
+        return countries[0]
+    country, = Country.create([{'code': code, 'name': name}])
+    return country
+
+
+def create_lead_category(code, product, **values):
+    Category = Pool().get('lead.category')
+    category, = Category.create([{
+                'code': code, 'name': code.title(), 'product': product.id,
+                **values}])
+    return category
+
+
+def create_service_product(name='Lead'):
+    pool = Pool()
+    Template = pool.get('product.template')
+    Uom = pool.get('product.uom')
+    unit, = Uom.search([('name', '=', 'Unit')])
+    template, = Template.create([{
+                'name': name, 'type': 'service',
+                'default_uom': unit.id,
+                'products': [('create', [{}])],
+                }])
+    return template.products[0]
+
+
+def create_party(name, code, **values):
+    Party = Pool().get('party.party')
+    party, = Party.create([{
+                'name': name, 'code': code,
+                'addresses': [('create', [{
+                                'street': 'Hauptstraße 1',
+                                'postal_code': '10115', 'city': 'Berlin',
+                                }])],
+                **values}])
+    return party
+
+
+def create_price(category, kind, unit_price, party=None,
+        start_date=PRICE_START, end_date=None, currency=None):
+    Price = Pool().get('lead.price')
+    price, = Price.create([{
+                'category': category.id, 'kind': kind,
+                'party': party.id if party else None,
+                'start_date': start_date, 'end_date': end_date,
+                'unit_price': Decimal(unit_price),
+                'currency': (currency or category_currency()).id,
+                }])
+    return price
+
+
+def category_currency():
+    Company = Pool().get('company.company')
+    return Company(Transaction().context['company']).currency
+
+
+@contextmanager
+def lead_trading():
+    """Create the company and the master data used by most tests and yield
+    them inside the company's context."""
+    pool = Pool()
+    Company = pool.get('company.company')
+    eur = create_currency('EUR')
+    add_currency_rate(eur, 1)
+    company = create_company(name='Leadhandel GmbH', currency=eur)
+    company.timezone = 'Europe/Berlin'
+    company.save()
+    company = Company(company.id)
+    with set_company(company):
+        yield create_master_data(company, eur)
+
+
+def create_master_data(company, eur):
+    germany = create_country()
+    product = create_service_product()
+    solar = create_lead_category('SOLAR', product)
+    heat = create_lead_category('HEAT', product)
+    supplier = create_party(
+        "Leadquelle AG", 'S1', lead_supplier=True,
+        self_billing_agreement_date=dt.date(2024, 1, 1),
+        self_billing_agreement_reference='GS-2024-1')
+    buyer = create_party("Solar Nord GmbH", 'B1', lead_buyer=True)
+    buyer2 = create_party("Wärme Süd KG", 'B2', lead_buyer=True)
+    internal = create_party(
+        "Eigenvertrieb", 'INT', lead_buyer=True, lead_internal=True)
+    for category in [solar, heat]:
+        create_price(category, 'purchase', '10.00')
+        create_price(category, 'sale', '30.00')
+    return SimpleNamespace(
+        company=company, currency=eur, germany=germany, product=product,
+        solar=solar, heat=heat, supplier=supplier, buyer=buyer,
+        buyer2=buyer2, internal=internal)
+
+
+def lead_values(fixture, reference, **values):
+    "Values of a valid lead of `fixture` for `Lead.create`"
+    result = {
+        'supplier': fixture.supplier.id,
+        'reference': reference,
+        'category': fixture.solar.id,
+        'received_at': dt.datetime(2026, 3, 2, 9, 0),
+        'name': 'Erika Mustermann',
+        'email': f'{reference.lower()}@example.com',
+        'phone': f'030 {1000000 + zlib.crc32(reference.encode()) % 8999999}',
+        'postal_code': '10115',
+        'city': 'Berlin',
+        'country': fixture.germany.id,
+        }
+    result.update(values)
+    return result
