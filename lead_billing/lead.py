@@ -220,7 +220,8 @@ class Lead(Workflow, ModelSQL, ModelView):
                 list({v['country'] for v in vlist if v.get('country')}))}
         default_currency = cls.default_currency()
         for values in vlist:
-            values.setdefault('received_at', cls.default_received_at())
+            if values.get('received_at') is None:
+                values['received_at'] = cls.default_received_at()
         supplier_prices = prices_in_force('purchase', [
                 (v.get('category'), v.get('supplier'),
                     local_date(v['received_at'], tzinfo))
@@ -229,8 +230,10 @@ class Lead(Workflow, ModelSQL, ModelView):
         for values, price in zip(vlist, supplier_prices):
             if values.get('purchase_price') is None and price:
                 values['purchase_price'] = price.unit_price
-                values.setdefault('currency', price.currency)
-            values.setdefault('currency', default_currency)
+                if values.get('currency') is None:
+                    values['currency'] = price.currency
+            if values.get('currency') is None:
+                values['currency'] = default_currency
             values['phone_key'] = validation.normalize_phone(
                 values.get('phone'), region)
             values['email_key'] = validation.normalize_email(

@@ -13,7 +13,7 @@ from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.currency.tests import add_currency_rate, create_currency
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 PRICE_START = dt.date(2020, 1, 1)
 
@@ -26,6 +26,22 @@ def with_lead_trading(func):
         with lead_trading() as fixture:
             return func(self, fixture)
     return wrapper
+
+
+def run_committed(database_name, func, user=0):
+    """Run `func` in its own transaction and commit it, starting again with
+    the table locks that Tryton asks for (as the server does)."""
+    extras = {}
+    while True:
+        with Transaction().start(database_name, user, **extras) as transaction:
+            try:
+                result = func()
+            except TransactionError as e:
+                transaction.rollback()
+                e.fix(extras)
+                continue
+            transaction.commit()
+            return result
 
 
 def create_country(code='DE', name='Germany'):
