@@ -222,18 +222,26 @@ class Delivery(Workflow, ModelSQL, ModelView):
             for v in vlist if v.get('lead') and v.get('buyer')]
         if len(requests) == len(vlist):
             requests = cls.price_requests(requests)
-            if not Transaction().context.get('_lead_delivery_rules_checked'):
-                for request, refusals in zip(
-                        requests, cls.delivery_refusals(requests)):
-                    if refusals:
-                        raise DeliveryRefused(refusals[0].message)
-            for values, request in zip(vlist, requests):
-                values['delivered_at'] = request.delivered_at
-                values['unit_price'] = request.unit_price
-                values.setdefault(
-                    'currency', request.currency or request.lead.currency.id)
-                values['billable'] = not request.buyer.lead_internal
+            for refusals in cls.delivery_refusals(requests):
+                if refusals:
+                    raise DeliveryRefused(refusals[0].message)
+            vlist = [{**values, **cls.values_for(request)}
+                for values, request in zip(vlist, requests)]
         return super().create(vlist)
+
+    @classmethod
+    def values_for(cls, request):
+        "The values of the delivery that an allowed request creates"
+        return {
+            'company': request.lead.company.id,
+            'lead': request.lead.id,
+            'buyer': request.buyer.id,
+            'delivered_at': request.delivered_at,
+            'unit_price': request.unit_price,
+            'currency': request.currency or request.lead.currency.id,
+            'billable': not request.buyer.lead_internal,
+            'state': 'delivered',
+            }
 
     @classmethod
     def validate_fields(cls, deliveries, field_names):

@@ -320,15 +320,6 @@ class LeadBillingTestCase(LeadTestMixin, CompanyTestMixin, ModuleTestCase):
             cm.exception, backend.DatabaseIntegrityError)
 
     @with_lead_trading
-    def test_one_delivery_per_lead_and_buyer_in_orm(self, f):
-        "The constraint holds when the delivery rules are skipped"
-        lead, = self.create_leads(f, {'reference': 'A'})
-        self.deliver(lead, f.buyer)
-        with Transaction().set_context(_lead_delivery_rules_checked=True):
-            with self.assertRaises(SQLConstraintError):
-                self.deliver(lead, f.buyer)
-
-    @with_lead_trading
     def test_lead_sold_to_several_buyers(self, f):
         lead, = self.create_leads(f, {'reference': 'A'})
         self.deliver(lead, f.buyer)

@@ -1,0 +1,51 @@
+# This file is part of the lead trading suite. See README.rst for details.
+"""Set-based writes for the intake and the billing runs.
+
+The ORM's `create` validates and instantiates every record, which costs far
+more than the INSERT itself when thousands of rows arrive at once. Callers
+of these functions have already validated the values (structure, domains,
+rules); the database constraints still hold."""
+from sql import Column
+from sql.functions import CurrentTimestamp
+
+from trytond import backend
+from trytond.transaction import Transaction
+
+
+def insert_records(Model, vlist):
+    """Insert the value dicts into Model's table and return the new ids in
+    the order of `vlist`. Every dict must carry the same keys."""
+    if not vlist:
+        return []
+    transaction = Transaction()
+    database = transaction.database
+    connection = transaction.connection
+    cursor = connection.cursor()
+    table = Model.__table__()
+    names = sorted(vlist[0])
+    fields = [Model._fields[n] for n in names]
+    columns = [table.create_uid, table.create_date] + [
+        Column(table, n) for n in names]
+    rows = [[transaction.user, CurrentTimestamp()]
+        + [f.sql_format(values[n]) for f, n in zip(fields, names)]
+        for values in vlist]
+
+    size = max(1, backend.MAX_QUERY_PARAMS // (len(columns) + 1))
+    ids = []
+    for start in range(0, len(rows), size):
+        chunk = rows[start:start + size]
+        new_ids = database.nextid(connection, Model._table, count=len(chunk))
+        if new_ids is not None:
+            if len(chunk) == 1:
+                new_ids = [new_ids]
+            cursor.execute(*table.insert(
+                    columns + [table.id],
+                    [row + [id_] for row, id_ in zip(chunk, new_ids)]))
+            ids.extend(new_ids)
+        else:
+            # SQLite numbers rows itself; one statement per row is cheap
+            # in-process and keeps the order of the ids certain
+            for row in chunk:
+                cursor.execute(*table.insert(columns, [row]))
+                ids.append(database.lastid(cursor))
+    return ids
