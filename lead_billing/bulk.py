@@ -5,16 +5,22 @@ The ORM's `create` validates and instantiates every record, which costs far
 more than the INSERT itself when thousands of rows arrive at once. Callers
 of these functions have already validated the values (structure, domains,
 rules); the database constraints still hold."""
-from sql import Column
+from sql import Column, Conflict
 from sql.functions import CurrentTimestamp
 
 from trytond import backend
 from trytond.transaction import Transaction
 
 
-def insert_records(Model, vlist):
+def insert_records(Model, vlist, unique=None):
     """Insert the value dicts into Model's table and return the new ids in
-    the order of `vlist`. Every dict must carry the same keys."""
+    the order of `vlist`. Every dict must carry the same keys.
+
+    With `unique`, the column names of a unique constraint, a row that
+    another transaction inserted meanwhile is skipped and gets None instead
+    of an id. On PostgreSQL a conflicting row that the transaction's
+    snapshot cannot see raises a serialization failure, which Tryton
+    answers by running the whole call again."""
     if not vlist:
         return []
     transaction = Transaction()
@@ -29,6 +35,10 @@ def insert_records(Model, vlist):
     rows = [[transaction.user, CurrentTimestamp()]
         + [f.sql_format(values[n]) for f, n in zip(fields, names)]
         for values in vlist]
+    on_conflict = None
+    if unique:
+        on_conflict = Conflict(
+            table, indexed_columns=[Column(table, n) for n in unique])
 
     size = max(1, backend.MAX_QUERY_PARAMS // (len(columns) + 1))
     ids = []
@@ -40,12 +50,16 @@ def insert_records(Model, vlist):
                 new_ids = [new_ids]
             cursor.execute(*table.insert(
                     columns + [table.id],
-                    [row + [id_] for row, id_ in zip(chunk, new_ids)]))
-            ids.extend(new_ids)
+                    [row + [id_] for row, id_ in zip(chunk, new_ids)],
+                    on_conflict=on_conflict, returning=[table.id]))
+            inserted = {id_ for id_, in cursor}
+            ids.extend(id_ if id_ in inserted else None for id_ in new_ids)
         else:
             # SQLite numbers rows itself; one statement per row is cheap
             # in-process and keeps the order of the ids certain
             for row in chunk:
-                cursor.execute(*table.insert(columns, [row]))
-                ids.append(database.lastid(cursor))
+                cursor.execute(*table.insert(
+                        columns, [row], on_conflict=on_conflict))
+                ids.append(database.lastid(cursor)
+                    if cursor.rowcount else None)
     return ids

@@ -90,10 +90,12 @@ def _text(row, field, required=False, max_length=MAX_TEXT):
     return value
 
 
-def _code(row, field, codes, message_id, required=True):
+def _code(row, field, codes, message_id, required=True, upper=False):
     value = _text(row, field, required=required)
     if value is None:
         return None
+    if upper:
+        value = value.upper()
     try:
         return codes[value]
     except KeyError:
@@ -172,7 +174,8 @@ def parse_row(row, lookups):
             'lead_billing.msg_intake_unknown_category'),
         'received_at': parse_timestamp(row, 'received_at', lookups),
         'country': _code(row, 'country', lookups.countries,
-            'lead_billing.msg_intake_unknown_country', required=False),
+            'lead_billing.msg_intake_unknown_country', required=False,
+            upper=True),
         'purchase_price': parse_price(
             row, 'purchase_price', lookups.price_digits),
         'currency': _code(row, 'currency', lookups.currencies,
@@ -302,9 +305,6 @@ class Intake(Model):
             raise IntakeError(gettext(
                     'lead_billing.msg_intake_batch_too_large',
                     size=len(rows), limit=limit))
-        for row in rows:
-            if isinstance(row, dict) and isinstance(row.get('country'), str):
-                row['country'] = row['country'].upper()
         lookups = cls.lookups(rows)
         results = [{'row': i} for i in range(len(rows))]
         parsed = {}
@@ -317,7 +317,7 @@ class Intake(Model):
                 cls._refuse(results[i], e)
 
         cls._check_currencies(parsed, results, lookups)
-        existing = cls._existing_leads(parsed)
+        existing = cls._existing_leads(parsed.values())
 
         to_create, first_of = [], {}
         for i, (lead, _) in parsed.items():
@@ -340,10 +340,19 @@ class Intake(Model):
             Lead.assess(vlist)
             for values in vlist:
                 values.setdefault('duplicate_of', None)
-            for i, values, id_ in zip(
-                    indexes, vlist, insert_records(Lead, vlist)):
+            ids = insert_records(
+                Lead, vlist, unique=['supplier', 'reference'])
+            concurrent = [values for values, id_ in zip(vlist, ids)
+                if id_ is None]
+            existing.update(cls._existing_leads(
+                    [(values, []) for values in concurrent]))
+            for i, values, id_ in zip(indexes, vlist, ids):
+                key = values['supplier'], values['reference']
+                if id_ is None:
+                    results[i].update(status='duplicate', lead=existing[key])
+                    continue
                 results[i]['lead'] = id_
-                existing[values['supplier'], values['reference']] = id_
+                existing[key] = id_
                 if values['quality_state'] == 'valid':
                     results[i]['status'] = 'created'
                 else:
@@ -395,13 +404,14 @@ class Intake(Model):
                 del parsed[i]
 
     @classmethod
-    def _existing_leads(cls, parsed):
+    def _existing_leads(cls, rows):
+        "Map (supplier, reference) of the (lead, deliveries) rows to ids"
         Lead = Pool().get('lead.lead')
         table = Lead.__table__()
         cursor = Transaction().connection.cursor()
         existing = {}
         by_supplier = {}
-        for lead, _ in parsed.values():
+        for lead, _ in rows:
             by_supplier.setdefault(lead['supplier'], set()).add(
                 lead['reference'])
         for supplier, references in by_supplier.items():
@@ -449,8 +459,17 @@ class Intake(Model):
                         for r in refused]
                 else:
                     answer['status'] = 'created'
+                    answer['field'] = f'deliveries[{j}]'
                     to_create.append(Delivery.values_for(request))
                     answers.append(answer)
-            for answer, id_ in zip(
-                    answers, insert_records(Delivery, to_create)):
-                answer['delivery'] = id_
+            ids = insert_records(Delivery, to_create, unique=['lead', 'buyer'])
+            for answer, id_ in zip(answers, ids):
+                field = answer.pop('field')
+                if id_ is None:
+                    answer['status'] = 'refused'
+                    answer['errors'] = [{'field': f'{field}.buyer',
+                            'message': gettext(
+                                'lead_billing.msg_delivery_lead_buyer_unique')
+                            }]
+                else:
+                    answer['delivery'] = id_

@@ -4,7 +4,6 @@ from decimal import Decimal
 from http import HTTPStatus
 
 from trytond.i18n import gettext
-from trytond.protocols.jsonrpc import JSONEncoder
 from trytond.protocols.wrappers import (
     Response, user_application, with_pool, with_transaction)
 from trytond.transaction import Transaction
@@ -17,7 +16,7 @@ INTAKE_APPLICATION = 'lead_intake'
 
 def _json_response(data, status=HTTPStatus.OK):
     return Response(
-        json.dumps(data, cls=JSONEncoder, separators=(',', ':')),
+        json.dumps(data, separators=(',', ':')),
         status=status, content_type='application/json')
 
 

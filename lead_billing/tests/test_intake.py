@@ -1,8 +1,11 @@
 # This file is part of the lead trading suite. See README.rst for details.
 import datetime as dt
 import json
+import threading
+import unittest
 from decimal import Decimal
 
+from trytond import backend
 from trytond.modules.lead_billing.intake import (
     Lookups, RowError, parse_price, parse_row, parse_timestamp)
 from trytond.pool import Pool
@@ -60,6 +63,8 @@ class IntakeParseTestCase(ModuleTestCase):
         self.assertEqual(lead['supplier'], 1)
         self.assertEqual(lead['category'], 4)
         self.assertEqual(lead['country'], 5)
+        lower, _ = parse_row(row(country='de'), lookups())
+        self.assertEqual(lower['country'], 5)
         self.assertEqual(lead['purchase_price'], Decimal('12.50'))
         self.assertEqual(lead['received_at'], dt.datetime(2026, 3, 10, 8))
         self.assertEqual(deliveries[0], {
@@ -367,6 +372,46 @@ class IntakeRouteTestCase(RouteTestCase):
 
         again = self.post([row(reference='H1', received_at=received)])
         self.assertEqual(again.json['results'][0]['status'], 'duplicate')
+
+    @unittest.skipUnless(backend.name == 'postgresql',
+        "concurrent transactions need PostgreSQL (runs in its pass)")
+    def test_same_batch_twice_at_once(self):
+        "Two platforms sending the same batch at once store it once"
+        rows = [row(reference=f'C{i}', email=f'c{i}@example.com',
+                phone=f'030 {4000000 + i}',
+                received_at='2026-03-02T10:00:00Z',
+                deliveries=[{'buyer': 'B1',
+                        'delivered_at': '2026-03-02T11:00:00Z'}])
+            for i in range(40)]
+        barrier = threading.Barrier(2)
+        responses = []
+
+        def send():
+            barrier.wait()
+            responses.append(self.post(rows))
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        self.assertEqual([r.status_code for r in responses], [200, 200])
+        statuses = sorted(
+            result['status'] for r in responses
+            for result in r.json['results'])
+        self.assertEqual(statuses, ['created'] * 40 + ['duplicate'] * 40)
+        created = [d['status'] for r in responses
+            for result in r.json['results']
+            for d in result['deliveries']]
+        self.assertEqual(created.count('created'), 40)
+        with Transaction().start(self.db_name, 0, readonly=True):
+            pool = Pool()
+            Lead = pool.get('lead.lead')
+            Delivery = pool.get('lead.delivery')
+            self.assertEqual(Lead.search(
+                    [('reference', 'like', 'C%')], count=True), 40)
+            self.assertEqual(Delivery.search(
+                    [('lead.reference', 'like', 'C%')], count=True), 40)
 
     def test_malformed_json(self):
         response = self.post('[{"supplier": "S1",', raw=True)
