@@ -459,15 +459,13 @@ class Intake(Model):
                         for r in refused]
                 else:
                     answer['status'] = 'created'
-                    answer['field'] = f'deliveries[{j}]'
                     to_create.append(Delivery.values_for(request))
-                    answers.append(answer)
+                    answers.append((j, answer))
             ids = insert_records(Delivery, to_create, unique=['lead', 'buyer'])
-            for answer, id_ in zip(answers, ids):
-                field = answer.pop('field')
+            for (j, answer), id_ in zip(answers, ids):
                 if id_ is None:
                     answer['status'] = 'refused'
-                    answer['errors'] = [{'field': f'{field}.buyer',
+                    answer['errors'] = [{'field': f'deliveries[{j}].buyer',
                             'message': gettext(
                                 'lead_billing.msg_delivery_lead_buyer_unique')
                             }]
