@@ -63,3 +63,13 @@ def insert_records(Model, vlist, unique=None):
                 ids.append(database.lastid(cursor)
                     if cursor.rowcount else None)
     return ids
+
+
+def forget_cached(Model):
+    """Drop what the transaction cached of Model's records after they were
+    updated by SQL, so that records read afterwards show the new values."""
+    transaction = Transaction()
+    transaction.counter += 1
+    for cache in transaction.cache.values():
+        if Model.__name__ in cache:
+            cache[Model.__name__].clear()

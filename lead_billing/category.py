@@ -20,9 +20,11 @@ class Category(DeactivableMixin, ModelSQL, ModelView):
         help="The service product that carries taxes and accounts "
         "on invoices and self-billing statements.")
     check_phone = fields.Boolean(
-        "Check Phone", help="Send leads with an invalid phone to review.")
+        "Check Phone",
+        help="Send leads with an invalid phone number to review.")
     check_email = fields.Boolean(
-        "Check E-mail", help="Send leads with an invalid e-mail to review.")
+        "Check Email",
+        help="Send leads with an invalid email address to review.")
     check_postal_code = fields.Boolean(
         "Check Postal Code",
         help="Send leads whose postal code does not fit the country "
@@ -30,7 +32,7 @@ class Category(DeactivableMixin, ModelSQL, ModelView):
     check_duplicates = fields.Boolean(
         "Check Duplicates",
         help="Send leads to review when another lead of the category "
-        "has the same phone or e-mail within the duplicate window.")
+        "has the same phone number or email within the duplicate window.")
     duplicate_window = fields.Integer(
         "Duplicate Window", required=True,
         domain=[('duplicate_window', '>=', 0)],

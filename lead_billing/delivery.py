@@ -11,6 +11,7 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from .bulk import forget_cached
 from .exceptions import DeliveryRefused, LeadValidationError
 from .lead import company_timezone, local_date
 from .price import prices_in_force
@@ -50,7 +51,7 @@ class Delivery(Workflow, ModelSQL, ModelView):
         context={'company': Eval('company', -1)}, depends={'company'},
         states={'readonly': Eval('id', -1) >= 0})
     delivered_at = fields.DateTime(
-        "Delivered at", required=True,
+        "Delivered At", required=True,
         states={'readonly': Eval('id', -1) >= 0})
     unit_price = fields.Numeric(
         "Unit Price", digits=price_digits, readonly=True,
@@ -242,6 +243,21 @@ class Delivery(Workflow, ModelSQL, ModelView):
             'billable': not request.buyer.lead_internal,
             'state': 'delivered',
             }
+
+    @classmethod
+    def stop_billing(cls, buyers):
+        """Make the open deliveries of buyers that became internal accounts
+        non-billable; what was delivered before to a buyer that stops being
+        internal stays free of charge."""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_buyers in grouped_slice(buyers, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*table.update(
+                    [table.billable], [False],
+                    where=reduce_ids(table.buyer, [b.id for b in sub_buyers])
+                    & (table.billable == True)  # noqa: E712
+                    & (table.state == 'delivered')))
+        forget_cached(cls)
 
     @classmethod
     def validate_fields(cls, deliveries, field_names):

@@ -338,10 +338,12 @@ class Intake(Model):
             indexes = to_create[start:start + CHUNK]
             vlist = [dict(parsed[i][0], company=company) for i in indexes]
             Lead.assess(vlist)
+            batch_duplicates = Lead.pop_batch_duplicates(vlist)
             for values in vlist:
                 values.setdefault('duplicate_of', None)
             ids = insert_records(
                 Lead, vlist, unique=['supplier', 'reference'])
+            Lead.link_batch_duplicates(batch_duplicates, ids)
             concurrent = [values for values, id_ in zip(vlist, ids)
                 if id_ is None]
             existing.update(cls._existing_leads(

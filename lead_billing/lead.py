@@ -1,6 +1,7 @@
 # This file is part of the lead trading suite. See README.rst for details.
 import datetime as dt
 from collections import defaultdict
+from typing import NamedTuple
 
 from sql.aggregate import Count
 from sql.operators import Or
@@ -24,7 +25,7 @@ QUALITY_STATES = [
     ]
 QUALITY_ISSUES = [
     ('phone', "Invalid phone number"),
-    ('email', "Invalid e-mail address"),
+    ('email', "Invalid email address"),
     ('postal_code', "Postal code does not fit the country"),
     ('duplicate', "Duplicate of another lead"),
     ('purchase_price', "No supplier price in force"),
@@ -47,6 +48,11 @@ def local_date(timestamp, tzinfo):
     return timestamp.replace(tzinfo=dt.timezone.utc).astimezone(tzinfo).date()
 
 
+class BatchRow(NamedTuple):
+    "A lead of the batch being assessed, not yet stored"
+    index: int
+
+
 class Lead(Workflow, ModelSQL, ModelView):
     "Lead: one prospect bought from a supplier"
     __name__ = 'lead.lead'
@@ -64,13 +70,13 @@ class Lead(Workflow, ModelSQL, ModelView):
         states={'readonly': Eval('id', -1) >= 0},
         help="The supplier's own reference of the lead.")
     received_at = fields.DateTime(
-        "Received at", required=True,
+        "Received At", required=True,
         states={'readonly': Eval('id', -1) >= 0})
     category = fields.Many2One(
         'lead.category', "Category", required=True, ondelete='RESTRICT',
         states={'readonly': Eval('id', -1) >= 0})
     name = fields.Char("Name")
-    email = fields.Char("E-mail")
+    email = fields.Char("Email")
     phone = fields.Char("Phone")
     postal_code = fields.Char("Postal Code")
     city = fields.Char("City")
@@ -79,7 +85,9 @@ class Lead(Workflow, ModelSQL, ModelView):
         "Phone Key", readonly=True,
         help="The phone number in international form, used to find "
         "duplicates.")
-    email_key = fields.Char("E-mail Key", readonly=True)
+    email_key = fields.Char(
+        "Email Key", readonly=True,
+        help="The email address in lower case, used to find duplicates.")
     quality_state = fields.Selection(
         QUALITY_STATES, "Quality", required=True, readonly=True, sort=False)
     quality_state_string = quality_state.translated('quality_state')
@@ -87,7 +95,7 @@ class Lead(Workflow, ModelSQL, ModelView):
         QUALITY_ISSUES, "Quality Issues", readonly=True, sort=False)
     quality_issues_string = quality_issues.translated('quality_issues')
     duplicate_of = fields.Many2One(
-        'lead.lead', "Duplicate of", readonly=True, ondelete='SET NULL')
+        'lead.lead', "Duplicate Of", readonly=True, ondelete='SET NULL')
     purchase_price = Monetary(
         "Purchase Price", currency='currency', digits='currency',
         domain=['OR',
@@ -100,7 +108,7 @@ class Lead(Workflow, ModelSQL, ModelView):
     deliveries = fields.One2Many(
         'lead.delivery', 'lead', "Deliveries", readonly=True)
     delivery_count = fields.Function(
-        fields.Integer("Deliveries"), 'get_delivery_count')
+        fields.Integer("Number of Deliveries"), 'get_delivery_count')
 
     @classmethod
     def __setup__(cls):
@@ -198,7 +206,15 @@ class Lead(Workflow, ModelSQL, ModelView):
     def create(cls, vlist):
         vlist = [v.copy() for v in vlist]
         cls.assess(vlist)
-        return super().create(vlist)
+        batch_duplicates = cls.pop_batch_duplicates(vlist)
+        leads = super().create(vlist)
+        to_write = []
+        for index, earlier in batch_duplicates:
+            to_write.extend(
+                ([leads[index]], {'duplicate_of': leads[earlier].id}))
+        if to_write:
+            cls.write(*to_write)
+        return leads
 
     @classmethod
     def assess(cls, vlist):
@@ -272,29 +288,30 @@ class Lead(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def _find_duplicates(cls, vlist, categories):
-        """Mark values having the phone or e-mail of another lead of the
+        """Mark values having the phone or email of another lead of the
         same category within the category's window, looking both in the
         database and earlier in the same batch."""
-        checked = [v for v in vlist
+        checked = [(i, v) for i, v in enumerate(vlist)
             if categories.get(v.get('category'))
             and categories[v['category']].check_duplicates
             and (v['phone_key'] or v['email_key'])]
         if not checked:
             return
-        seen = defaultdict(list)  # (category, kind, key) -> [(at, id)]
+        # (category, kind, key) -> [(received at, lead id or batch index)]
+        seen = defaultdict(list)
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         max_window = max(
-            categories[v['category']].duplicate_window for v in checked)
-        start = min(v['received_at'] for v in checked) - dt.timedelta(
+            categories[v['category']].duplicate_window for _, v in checked)
+        start = min(v['received_at'] for _, v in checked) - dt.timedelta(
             days=max_window)
-        end = max(v['received_at'] for v in checked) + dt.timedelta(
+        end = max(v['received_at'] for _, v in checked) + dt.timedelta(
             days=max_window)
         in_max = backend.MAX_QUERY_PARAMS // 2
-        for category_id in {v['category'] for v in checked}:
-            phones = list({v['phone_key'] for v in checked
+        for category_id in {v['category'] for _, v in checked}:
+            phones = list({v['phone_key'] for _, v in checked
                     if v['category'] == category_id and v['phone_key']})
-            emails = list({v['email_key'] for v in checked
+            emails = list({v['email_key'] for _, v in checked
                     if v['category'] == category_id and v['email_key']})
             for i in range(0, max(len(phones), len(emails)), in_max):
                 conditions = []
@@ -319,26 +336,48 @@ class Lead(Workflow, ModelSQL, ModelView):
                         seen[category_id, 'email', email_key].append(
                             (received_at, id_))
 
-        for values in checked:
+        for index, values in checked:
             category = categories[values['category']]
             for kind in ('phone', 'email'):
                 key = values[f'{kind}_key']
                 if not key:
                     continue
                 matches = seen[category.id, kind, key]
-                for received_at, other_id in matches:
-                    if other_id is not None and other_id == values.get(
-                            '_self'):
+                for received_at, other in matches:
+                    if other == values.get('_self'):
                         continue
                     if validation.is_within_window(
                             values['received_at'], received_at,
                             category.duplicate_window):
                         values['_duplicate'] = True
-                        if other_id is not None:
-                            values.setdefault('duplicate_of', other_id)
+                        if isinstance(other, BatchRow):
+                            values.setdefault('_duplicate_of_row', other)
+                        else:
+                            values.setdefault('duplicate_of', other)
                         break
                 # later rows of the batch compare with this one too
-                matches.append((values['received_at'], None))
+                matches.append((values['received_at'], BatchRow(index)))
+
+    @classmethod
+    def pop_batch_duplicates(cls, vlist):
+        """Remove from assessed values the marks of duplicates found earlier
+        in the same batch, to be linked by `link_batch_duplicates` once the
+        leads have ids; returns (index, index of the earlier lead) pairs."""
+        return [(i, values.pop('_duplicate_of_row').index)
+            for i, values in enumerate(vlist)
+            if '_duplicate_of_row' in values]
+
+    @classmethod
+    def link_batch_duplicates(cls, pairs, ids):
+        """Set duplicate_of between leads of one batch inserted set-based,
+        given their new ids"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for index, earlier in pairs:
+            if ids[index] is not None and ids[earlier] is not None:
+                cursor.execute(*table.update(
+                        [table.duplicate_of], [ids[earlier]],
+                        where=table.id == ids[index]))
 
     @classmethod
     @ModelView.button

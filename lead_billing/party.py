@@ -1,7 +1,7 @@
 # This file is part of the lead trading suite. See README.rst for details.
 from trytond.i18n import gettext
 from trytond.model import fields
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 
 from .exceptions import LeadValidationError
@@ -33,11 +33,11 @@ class Party(metaclass=PoolMeta):
                 Eval('lead_supplier')),
             })
     lead_document_email = fields.Char(
-        "Document E-mail",
+        "Document Email",
         states={'invisible': ~Eval('lead_buyer') & ~Eval('lead_supplier')},
         help="The address that receives invoices and statements.")
     self_billing_agreement_date = fields.Date(
-        "Self-billing Agreement",
+        "Self-billing Agreement Date",
         states={'invisible': ~Eval('lead_supplier')},
         help="The date the supplier agreed that we issue its invoices "
         "(Gutschriftverfahren, § 14 (2) UStG).")
@@ -55,6 +55,19 @@ class Party(metaclass=PoolMeta):
     def has_self_billing_agreement(self):
         return bool(self.self_billing_agreement_date
             and self.self_billing_agreement_reference)
+
+    @classmethod
+    def write(cls, *args):
+        pool = Pool()
+        Delivery = pool.get('lead.delivery')
+        actions = iter(args)
+        now_internal = []
+        for parties, values in zip(actions, actions):
+            if values.get('lead_internal'):
+                now_internal.extend(parties)
+        super().write(*args)
+        if now_internal:
+            Delivery.stop_billing(now_internal)
 
     @classmethod
     def validate_fields(cls, parties, field_names):

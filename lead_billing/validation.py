@@ -83,7 +83,7 @@ def is_valid_postal_code(postal_code, country_code):
 
 def duplicate_window(received_at, days):
     """Return the interval (start, end) in which another lead with the same
-    phone or e-mail makes a lead received at `received_at` a duplicate.
+    phone or email makes a lead received at `received_at` a duplicate.
 
     The window is symmetric so that the order in which a platform pushes two
     leads does not change which pair is found; both ends are inclusive."""

@@ -141,6 +141,10 @@ class IntakeParseTestCase(ModuleTestCase):
             NOW + dt.timedelta(minutes=10))
 
 
+def ingest(rows):
+    return Pool().get('lead.intake').ingest(rows)
+
+
 class IntakeServiceTestCase(ModuleTestCase):
     "The intake through the RPC model method"
     module = 'lead_billing'
@@ -220,6 +224,20 @@ class IntakeServiceTestCase(ModuleTestCase):
         self.assertEqual(
             [d['status'] for d in again['deliveries']],
             ['refused', 'created'])
+
+    @with_lead_trading
+    def test_content_duplicate_within_batch_linked(self, f):
+        "A lead repeating an earlier one of the batch points to it"
+        Lead = Pool().get('lead.lead')
+        first, second = ingest([
+                row(reference='P1', email='same@example.com',
+                    received_at='2026-03-02T10:00:00Z'),
+                row(reference='P2', email='same@example.com',
+                    phone='030 9999999',
+                    received_at='2026-03-02T11:00:00Z')])
+        self.assertEqual(second['status'], 'review')
+        self.assertEqual(second['reasons'][0]['code'], 'duplicate')
+        self.assertEqual(Lead(second['lead']).duplicate_of.id, first['lead'])
 
     @with_lead_trading
     def test_duplicate_within_batch(self, f):

@@ -170,6 +170,7 @@ class LeadBillingTestCase(LeadTestMixin, CompanyTestMixin, ModuleTestCase):
             {'reference': 'B', 'email': 'same@example.com'})
         self.assertEqual(first.quality_state, 'valid')
         self.assertEqual(second.quality_issues, ('duplicate',))
+        self.assertEqual(second.duplicate_of, first)
 
     @with_lead_trading
     def test_review_accept_reject_recheck(self, f):
@@ -251,6 +252,21 @@ class LeadBillingTestCase(LeadTestMixin, CompanyTestMixin, ModuleTestCase):
         self.assertIn(delivery, Delivery.search([('buyer', '=', f.internal)]))
         with self.assertRaises(ValidationError):
             Delivery.write([delivery], {'billable': True})
+
+    @with_lead_trading
+    def test_buyer_becoming_internal_stops_billing(self, f):
+        "Open deliveries of a buyer turned internal are no longer billable"
+        pool = Pool()
+        Delivery = pool.get('lead.delivery')
+        Party = pool.get('party.party')
+        lead, = self.create_leads(f, {'reference': 'A'})
+        delivery = self.deliver(lead, f.buyer)
+        Party.write([f.buyer], {'lead_internal': True})
+        self.assertFalse(Delivery(delivery.id).billable)
+        Party.write([f.buyer], {'lead_internal': False})
+        self.assertFalse(Delivery(delivery.id).billable)
+        other, = self.create_leads(f, {'reference': 'B'})
+        self.assertTrue(self.deliver(other, f.buyer).billable)
 
     @with_transaction()
     def test_internal_must_be_buyer(self):
