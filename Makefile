@@ -10,10 +10,11 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): setup/constraints.txt $(wildcard setup/*/pyproject.toml)
+$(STAMP): Makefile setup/constraints.txt $(wildcard setup/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c setup/constraints.txt \
+		"trytond[postgresql]" "psycopg[binary]" \
 		$(foreach m,$(MODULES),-e setup/$(m)[test])
 	touch $@
 

@@ -1,6 +1,5 @@
 # This file is part of the lead trading suite. See README.rst for details.
-from trytond.model import (
-    DeactivableMixin, ModelSQL, ModelView, Unique, fields)
+from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.pyson import Eval
 
 DEFAULT_DUPLICATE_WINDOW = 7

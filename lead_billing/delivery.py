@@ -212,7 +212,7 @@ class Delivery(Workflow, ModelSQL, ModelView):
         Lead = pool.get('lead.lead')
         Party = pool.get('party.party')
         vlist = [v.copy() for v in vlist]
-        leads = {l.id: l for l in Lead.browse(
+        leads = {lead.id: lead for lead in Lead.browse(
                 list({v['lead'] for v in vlist if v.get('lead')}))}
         buyers = {p.id: p for p in Party.browse(
                 list({v['buyer'] for v in vlist if v.get('buyer')}))}

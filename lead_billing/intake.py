@@ -439,7 +439,7 @@ class Intake(Model):
             for j, delivery in enumerate(deliveries)]
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start:start + CHUNK]
-            leads = {l.id: l for l in Lead.browse(
+            leads = {lead.id: lead for lead in Lead.browse(
                     list({results[i]['lead'] for i, _, _ in chunk}))}
             buyers = {p.id: p for p in Party.browse(
                     list({d['buyer'] for _, _, d in chunk}))}

@@ -7,7 +7,6 @@ from sql.aggregate import Count
 from sql.operators import Or
 
 from trytond import backend
-from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
@@ -192,11 +191,12 @@ class Lead(Workflow, ModelSQL, ModelView):
         Delivery = pool.get('lead.delivery')
         delivery = Delivery.__table__()
         cursor = Transaction().connection.cursor()
-        counts = dict.fromkeys((l.id for l in leads), 0)
+        counts = dict.fromkeys((lead.id for lead in leads), 0)
         for sub_ids in grouped_slice(leads, backend.MAX_QUERY_PARAMS):
             cursor.execute(*delivery.select(
                     delivery.lead, Count(delivery.id),
-                    where=reduce_ids(delivery.lead, [l.id for l in sub_ids])
+                    where=reduce_ids(
+                        delivery.lead, [lead.id for lead in sub_ids])
                     & (delivery.state != 'cancelled'),
                     group_by=[delivery.lead]))
             counts.update(cursor)

@@ -211,7 +211,7 @@ CH_MAIL_DOMAINS = [('bluewin.ch', 40), ('gmx.ch', 20), ('gmail.com', 30)]
 
 
 # Imported by main() once the trytond configuration is read
-Pool = Transaction = None
+Pool = Transaction = run_committed = None
 _logged = set()
 
 
@@ -941,23 +941,6 @@ def create_prices(categories, parties, eur, start, change):
 # ---------------------------------------------------------------------------
 
 
-def committed(database, user, func):
-    """Run `func` in a transaction of its own and commit it, starting again
-    with the table locks Tryton asks for (as the server does)."""
-    from trytond.transaction import TransactionError
-    extras = {}
-    while True:
-        with Transaction().start(database, user, **extras) as transaction:
-            try:
-                result = func()
-            except TransactionError as e:
-                transaction.rollback()
-                e.fix(extras)
-                continue
-            transaction.commit()
-            return result
-
-
 def run(database, leads, seed):
     pool = Pool(database)
     pool.init()
@@ -971,8 +954,8 @@ def run(database, leads, seed):
     first_fiscal_date = min(price_start, month_start(
             today - dt.timedelta(days=4 * 31)))
 
-    admin_id = committed(database, 0, lambda: Pool().get('res.user').search(
-            [('login', '=', 'admin')])[0].id)
+    admin_id = run_committed(database, lambda: Pool().get('res.user').search(
+            [('login', '=', 'admin')])[0].id, user=0)
 
     started = time.monotonic()
 
@@ -1000,7 +983,8 @@ def run(database, leads, seed):
                 price_change)
         return company.id, [f.name for f in fiscalyears]
 
-    company_id, fiscalyears = committed(database, admin_id, master_data)
+    company_id, fiscalyears = run_committed(
+        database, master_data, user=admin_id)
     log(f"demo data: master data done in {time.monotonic() - started:.1f}s "
         f"(fiscal years {', '.join(fiscalyears)})")
 
@@ -1039,15 +1023,16 @@ def run(database, leads, seed):
             in_review = Lead.search([
                     ('quality_state', '=', 'review'),
                     ], order=[('id', 'ASC')])
-            duplicates = [l for l in in_review
-                if 'duplicate' in l.quality_issues]
+            duplicates = [lead for lead in in_review
+                if 'duplicate' in lead.quality_issues]
             to_reject = random.Random(seed).sample(
                 duplicates, min(len(duplicates), max(1, leads // 700)))
             if to_reject:
                 Lead.reject(to_reject)
         return statuses, delivery_statuses
 
-    statuses, delivery_statuses = committed(database, admin_id, intake)
+    statuses, delivery_statuses = run_committed(
+        database, intake, user=admin_id)
 
     log(f"demo data: intake done in {time.monotonic() - started:.1f}s")
     summary(database, admin_id, company_id, statuses, delivery_statuses)
@@ -1104,7 +1089,8 @@ def main(argv=None):
     # trytond picks its backend when imported: read the configuration first
     from trytond import config
     config.update_etc(args.config)
-    global Pool, Transaction
+    global Pool, Transaction, run_committed
+    from trytond.modules.lead_billing.tests.tools import run_committed
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 

@@ -113,8 +113,16 @@ def run_pass(backend, uri, modules, pytest_args):
     return counts
 
 
+def lint():
+    "Check the style of the sources; return whether it is clean"
+    print('=== ruff ===', flush=True)
+    return subprocess.call([sys.executable, '-m', 'ruff', 'check',
+            *suite_modules(), 'setup', 'tests'], cwd=ROOT) == 0
+
+
 def main(pytest_args):
     modules = suite_modules()
+    clean = lint()
     wanted = set(filter(None, os.environ.get(
                 'LEAD_TEST_BACKENDS', 'sqlite,postgresql').split(',')))
     passes = []
@@ -144,7 +152,9 @@ def main(pytest_args):
         print(line)
     print(f'suite: {total["passed"]} passed, {total["failed"]} failed, '
         f'{total["skipped"]} skipped')
-    return 1 if total['failed'] or not total['passed'] else 0
+    if not clean:
+        print('style: ruff found problems (see above)')
+    return 1 if total['failed'] or not total['passed'] or not clean else 0
 
 
 if __name__ == '__main__':

@@ -71,16 +71,17 @@ def run_backend(backend, uri, args):
 
 def worker(args):
     # Imported here: the backend is chosen by the environment of this process
-    from trytond.pool import Pool
-    from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-    from trytond.transaction import Transaction
+    from werkzeug.test import Client
+
+    from trytond import backend
+    from trytond.modules.lead_billing.intake import parse_row
     from trytond.modules.lead_billing.tests.tools import (
         lead_trading, run_committed)
-    from trytond.modules.lead_billing.intake import parse_row
+    from trytond.pool import Pool
     from trytond.protocols.wrappers import Response
+    from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
+    from trytond.transaction import Transaction
     from trytond.wsgi import app
-    from werkzeug.test import Client
-    from trytond import backend
 
     drop_db()
     activate_module('lead_billing')
@@ -152,23 +153,21 @@ def worker(args):
             Transaction().rollback()
         return seconds
 
-    with Transaction().start(DB_NAME, user_id) as transaction:
-        one_by_one = baseline(1)
-    with Transaction().start(DB_NAME, user_id) as transaction:
-        batched = baseline(args.batch)
+    with Transaction().start(DB_NAME, user_id):
+        one_by_one = args.baseline_leads / baseline(1)
+    with Transaction().start(DB_NAME, user_id):
+        batched = args.baseline_leads / baseline(args.batch)
+    endpoint = args.leads / endpoint_seconds
 
     print(f'\n--- {backend.name} ---')
     print(f'endpoint: {args.leads} leads, {deliveries} deliveries in '
-        f'{endpoint_seconds:.1f} s: {args.leads / endpoint_seconds:,.0f} '
-        f'leads/s ({statuses})')
+        f'{endpoint_seconds:.1f} s: {endpoint:,.0f} leads/s ({statuses})')
     print(f'plain create, one record per call ({args.baseline_leads} '
-        f'leads): {args.baseline_leads / one_by_one:,.0f} leads/s')
+        f'leads): {one_by_one:,.0f} leads/s')
     print(f'plain create, {args.batch} records per call: '
-        f'{args.baseline_leads / batched:,.0f} leads/s')
-    print(f'endpoint / plain one by one: '
-        f'{one_by_one / args.baseline_leads * args.leads / endpoint_seconds:.1f}x'
-        f', endpoint / plain batched: '
-        f'{batched / args.baseline_leads * args.leads / endpoint_seconds:.2f}x')
+        f'{batched:,.0f} leads/s')
+    print(f'endpoint / plain one by one: {endpoint / one_by_one:.1f}x, '
+        f'endpoint / plain batched: {endpoint / batched:.2f}x')
     drop_db()
 
 
@@ -180,7 +179,8 @@ def main():
     parser.add_argument(
         '--backend', choices=['sqlite', 'postgresql', 'both'],
         default='both')
-    parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--worker', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args)

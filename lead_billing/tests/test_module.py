@@ -373,7 +373,7 @@ class LeadBillingTestCase(LeadTestMixin, CompanyTestMixin, ModuleTestCase):
         self.assertEqual(count, 2)
         good, bad = sorted(
             Lead.search([('reference', 'like', 'CSV%')]),
-            key=lambda l: l.reference)
+            key=lambda lead: lead.reference)
         self.assertEqual(good.quality_state, 'valid')
         self.assertEqual(good.purchase_price, Decimal('10.00'))
         self.assertEqual(bad.quality_issues, ('phone',))
