@@ -142,16 +142,16 @@ class Delivery(Workflow, ModelSQL, ModelView):
         """Return the requests with the buyer's price in force at delivery
         time filled in where none was given."""
         tzinfo = company_timezone()
+        unpriced = [i for i, r in enumerate(requests) if r.unit_price is None]
         prices = prices_in_force('sale', [
-                (r.lead.category.id, r.buyer.id,
-                    local_date(r.delivered_at, tzinfo))
-                for r in requests])
-        completed = []
-        for request, price in zip(requests, prices):
-            if request.unit_price is None and price:
-                request = request._replace(
+                (requests[i].lead.category.id, requests[i].buyer.id,
+                    local_date(requests[i].delivered_at, tzinfo))
+                for i in unpriced])
+        completed = list(requests)
+        for i, price in zip(unpriced, prices):
+            if price:
+                completed[i] = requests[i]._replace(
                     unit_price=price.unit_price, currency=price.currency)
-            completed.append(request)
         return completed
 
     @classmethod

@@ -221,6 +221,13 @@ def check_currency(values, field, price, company_currency):
         raise RowError(field, gettext('lead_billing.msg_intake_currency'))
 
 
+def fill_price(values, field, price):
+    "Take the price in force when the row gives no price"
+    if values[field] is None and price:
+        values[field] = price.unit_price
+        values['currency'] = price.currency
+
+
 class Intake(Model):
     "Lead intake: batches pushed by lead platforms"
     __name__ = 'lead.intake'
@@ -316,7 +323,7 @@ class Intake(Model):
             except RowError as e:
                 cls._refuse(results[i], e)
 
-        cls._check_currencies(parsed, results, lookups)
+        cls._apply_prices(parsed, results, lookups)
         existing = cls._existing_leads(parsed.values())
 
         to_create, first_of = [], {}
@@ -377,9 +384,10 @@ class Intake(Model):
         result.setdefault('errors', []).append(error.as_dict())
 
     @classmethod
-    def _check_currencies(cls, parsed, results, lookups):
-        """Refuse rows whose currency differs from the price in force,
-        before anything of them is stored."""
+    def _apply_prices(cls, parsed, results, lookups):
+        """Fill in the prices in force where a row gives none, and refuse
+        rows whose currency differs from the price's, before anything of
+        them is stored."""
         tzinfo = lookups.tzinfo
         lead_prices = prices_in_force('purchase', [
                 (lead['category'], lead['supplier'],
@@ -404,6 +412,10 @@ class Intake(Model):
             except RowError as e:
                 cls._refuse(results[i], e)
                 del parsed[i]
+                continue
+            fill_price(lead, 'purchase_price', price)
+            for j, delivery in enumerate(deliveries):
+                fill_price(delivery, 'unit_price', delivery_prices[i, j])
 
     @classmethod
     def _existing_leads(cls, rows):

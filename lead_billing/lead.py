@@ -238,16 +238,17 @@ class Lead(Workflow, ModelSQL, ModelView):
         for values in vlist:
             if values.get('received_at') is None:
                 values['received_at'] = cls.default_received_at()
-        supplier_prices = prices_in_force('purchase', [
-                (v.get('category'), v.get('supplier'),
-                    local_date(v['received_at'], tzinfo))
-                for v in vlist])
-
-        for values, price in zip(vlist, supplier_prices):
-            if values.get('purchase_price') is None and price:
+        unpriced = [v for v in vlist if v.get('purchase_price') is None]
+        for values, price in zip(unpriced, prices_in_force('purchase', [
+                        (v.get('category'), v.get('supplier'),
+                            local_date(v['received_at'], tzinfo))
+                        for v in unpriced])):
+            if price:
                 values['purchase_price'] = price.unit_price
                 if values.get('currency') is None:
                     values['currency'] = price.currency
+
+        for values in vlist:
             if values.get('currency') is None:
                 values['currency'] = default_currency
             values['phone_key'] = validation.normalize_phone(
