@@ -5,6 +5,7 @@ from typing import NamedTuple
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.modules.currency.fields import Monetary
 from trytond.modules.product import price_digits
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -53,8 +54,9 @@ class Delivery(Workflow, ModelSQL, ModelView):
     delivered_at = fields.DateTime(
         "Delivered At", required=True,
         states={'readonly': Eval('id', -1) >= 0})
-    unit_price = fields.Numeric(
-        "Unit Price", digits=price_digits, readonly=True,
+    unit_price = Monetary(
+        "Unit Price", currency='currency', digits=price_digits,
+        readonly=True,
         help="The buyer's price in force at delivery, frozen.")
     currency = fields.Many2One(
         'currency.currency', "Currency", required=True, readonly=True)

@@ -57,6 +57,13 @@ class Party(metaclass=PoolMeta):
             and self.self_billing_agreement_reference)
 
     @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('//page[@id="lead_trading"]/group[@id="self_billing"]',
+                'states', {'invisible': ~Eval('lead_supplier')}),
+            ]
+
+    @classmethod
     def write(cls, *args):
         pool = Pool()
         Delivery = pool.get('lead.delivery')

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.modules.currency.fields import Monetary
 from trytond.modules.product import price_digits
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
@@ -81,9 +82,9 @@ class Price(ModelSQL, ModelView):
                 ('end_date', '>=', Eval('start_date')),
                 ())],
         help="Leave empty for a price without end.")
-    unit_price = fields.Numeric(
-        "Unit Price", digits=price_digits, required=True,
-        domain=[('unit_price', '>=', 0)])
+    unit_price = Monetary(
+        "Unit Price", currency='currency', digits=price_digits,
+        required=True, domain=[('unit_price', '>=', 0)])
     currency = fields.Many2One('currency.currency', "Currency", required=True)
 
     @classmethod

@@ -941,6 +941,13 @@ def create_prices(categories, parties, eur, start, change):
 # ---------------------------------------------------------------------------
 
 
+def close_setup_wizard():
+    """Mark the first-login setup steps done: the demo has its users,
+    company and chart already, the wizard would only set them up again."""
+    Item = Pool().get('ir.module.config_wizard.item')
+    Item.write(Item.search([('state', '!=', 'done')]), {'state': 'done'})
+
+
 def run(database, leads, seed):
     pool = Pool(database)
     pool.init()
@@ -981,6 +988,7 @@ def run(database, leads, seed):
                 rng, countries['DE'], payment_term, data_start)
             create_prices(categories, parties, eur, price_start,
                 price_change)
+        close_setup_wizard()
         return company.id, [f.name for f in fiscalyears]
 
     company_id, fiscalyears = run_committed(

@@ -122,6 +122,10 @@ def test_company(db):
         WHERE u.login = 'admin'""")
     assert company is not None
     assert language == 'de'
+    open_setup_steps, = one(db, """
+        SELECT COUNT(*) FROM ir_module_config_wizard_item
+        WHERE state != 'done'""")
+    assert open_setup_steps == 0
 
 
 def test_parties(db):
