@@ -8,7 +8,6 @@ rules); the database constraints still hold."""
 from sql import Column, Conflict
 from sql.functions import CurrentTimestamp
 
-from trytond import backend
 from trytond.transaction import Transaction
 
 
@@ -40,28 +39,33 @@ def insert_records(Model, vlist, unique=None):
         on_conflict = Conflict(
             table, indexed_columns=[Column(table, n) for n in unique])
 
-    size = max(1, backend.MAX_QUERY_PARAMS // (len(columns) + 1))
     ids = []
-    for start in range(0, len(rows), size):
-        chunk = rows[start:start + size]
-        new_ids = database.nextid(connection, Model._table, count=len(chunk))
-        if new_ids is not None:
-            if len(chunk) == 1:
-                new_ids = [new_ids]
+    new_ids = database.nextid(connection, Model._table, count=len(rows))
+    if new_ids is not None:
+        if len(rows) == 1:
+            new_ids = [new_ids]
+        # One statement for all rows: the server plans it once and the
+        # driver sends the rows in a pipeline, where a multi-row VALUES
+        # would make the driver parse tens of thousands of placeholders.
+        query, _ = tuple(table.insert(
+                columns + [table.id], [rows[0] + [new_ids[0]]],
+                on_conflict=on_conflict, returning=[table.id]))
+        cursor.executemany(query, [
+                [row[0], *row[2:], id_] for row, id_ in zip(rows, new_ids)],
+            returning=True)
+        inserted = set()
+        while True:
+            inserted.update(id_ for id_, in cursor.fetchall())
+            if not cursor.nextset():
+                break
+        ids = [id_ if id_ in inserted else None for id_ in new_ids]
+    else:
+        # SQLite numbers rows itself; one statement per row is cheap
+        # in-process and keeps the order of the ids certain
+        for row in rows:
             cursor.execute(*table.insert(
-                    columns + [table.id],
-                    [row + [id_] for row, id_ in zip(chunk, new_ids)],
-                    on_conflict=on_conflict, returning=[table.id]))
-            inserted = {id_ for id_, in cursor}
-            ids.extend(id_ if id_ in inserted else None for id_ in new_ids)
-        else:
-            # SQLite numbers rows itself; one statement per row is cheap
-            # in-process and keeps the order of the ids certain
-            for row in chunk:
-                cursor.execute(*table.insert(
-                        columns, [row], on_conflict=on_conflict))
-                ids.append(database.lastid(cursor)
-                    if cursor.rowcount else None)
+                    columns, [row], on_conflict=on_conflict))
+            ids.append(database.lastid(cursor) if cursor.rowcount else None)
     return ids
 
 
