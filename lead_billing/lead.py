@@ -132,8 +132,6 @@ class Lead(Workflow, ModelSQL, ModelView):
         cls._transitions |= {
             ('review', 'valid'),
             ('review', 'rejected'),
-            ('rejected', 'review'),
-            ('valid', 'review'),
             }
         cls._buttons.update({
                 'accept': {
