@@ -301,6 +301,16 @@ class Intake(Model):
         pool = Pool()
         Lead = pool.get('lead.lead')
         ModelAccess = pool.get('ir.model.access')
+        User = pool.get('res.user')
+
+        if Transaction().context.get('company') is None:
+            # Platforms calling over RPC may send no context at all
+            preferences = User.get_preferences(context_only=True)
+            if preferences.get('company') is None:
+                raise IntakeError(gettext(
+                        'lead_billing.msg_intake_no_company'))
+            with Transaction().set_context(preferences):
+                return cls.ingest(rows)
 
         # The rows are written set-based, past the ORM's own access check
         ModelAccess.check('lead.lead', 'create')

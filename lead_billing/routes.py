@@ -6,7 +6,6 @@ from http import HTTPStatus
 from trytond.i18n import gettext
 from trytond.protocols.wrappers import (
     Response, user_application, with_pool, with_transaction)
-from trytond.transaction import Transaction
 from trytond.wsgi import app
 
 from .exceptions import IntakeError
@@ -27,7 +26,6 @@ def _json_response(data, status=HTTPStatus.OK):
 def intake(request, pool):
     """Take a JSON batch of leads: either a list of rows or an object with
     the list under "leads". Answers per row (see lead.intake)."""
-    User = pool.get('res.user')
     Intake = pool.get('lead.intake')
 
     try:
@@ -43,12 +41,10 @@ def intake(request, pool):
                     'lead_billing.msg_intake_batch_too_large',
                     size=len(data), limit=Intake.batch_limit())},
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-    with Transaction().set_context(User.get_preferences(context_only=True)):
-        try:
-            results = Intake.ingest(data)
-        except IntakeError as e:
-            return _json_response(
-                {'error': e.message}, HTTPStatus.BAD_REQUEST)
+    try:
+        results = Intake.ingest(data)
+    except IntakeError as e:
+        return _json_response({'error': e.message}, HTTPStatus.BAD_REQUEST)
     summary = {}
     for result in results:
         summary[result['status']] = summary.get(result['status'], 0) + 1

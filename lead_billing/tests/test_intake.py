@@ -1,4 +1,5 @@
 # This file is part of the lead trading suite. See README.rst for details.
+import base64
 import datetime as dt
 import json
 import threading
@@ -287,6 +288,7 @@ class IntakeRouteTestCase(RouteTestCase):
     "The intake through its HTTP endpoint"
     module = 'lead_billing'
     limit = 50
+    password = 'Intake-Test-2026!'
 
     @classmethod
     def setUpDatabase(cls):
@@ -300,11 +302,13 @@ class IntakeRouteTestCase(RouteTestCase):
         group = Group(ModelData.get_id('lead_billing', 'group_lead_trading'))
         platform, outsider = User.create([{
                     'name': "Lead platform", 'login': 'platform',
+                    'password': cls.password,
                     'companies': [('add', [company.id])],
                     'company': company.id,
                     'groups': [('add', [group.id])],
                     }, {
                     'name': "Outsider", 'login': 'outsider',
+                    'password': cls.password,
                     'companies': [('add', [company.id])],
                     'company': company.id,
                     }])
@@ -430,6 +434,42 @@ class IntakeRouteTestCase(RouteTestCase):
                     [('reference', 'like', 'C%')], count=True), 40)
             self.assertEqual(Delivery.search(
                     [('lead.reference', 'like', 'C%')], count=True), 40)
+
+    def rpc(self, login, method, params):
+        "Call a Tryton RPC method over JSON-RPC as login"
+        client = self.client()
+        url = f'/{self.db_name}/rpc/'
+
+        def call(method, params, headers=None):
+            response = client.post(url, headers=headers or {},
+                data=json.dumps({'id': 1, 'method': method,
+                        'params': params}),
+                content_type='application/json')
+            return response.json
+        user_id, session, _ = call('common.db.login',
+            [login, {'password': self.password}, 'en'])['result']
+        token = base64.b64encode(
+            f'{login}:{user_id}:{session}'.encode()).decode()
+        return call(method, params,
+            headers={'Authorization': f'Session {token}'})
+
+    def test_rpc_ingest(self):
+        "The intake answers over Tryton's JSON-RPC as over its endpoint"
+        answer = self.rpc('platform', 'model.lead.intake.ingest', [
+                [row(reference='RPC1', email='rpc@example.com',
+                        phone='030 5550001',
+                        received_at='2026-03-02T10:00:00Z')], {}])
+        self.assertIn('result', answer, answer)
+        result, = answer['result']
+        self.assertEqual(result['status'], 'created')
+        self.assertEqual(self.count_leads('RPC1'), 1)
+
+    def test_rpc_ingest_without_rights(self):
+        answer = self.rpc('outsider', 'model.lead.intake.ingest', [
+                [row(reference='RPC2')], {}])
+        self.assertNotIn('result', answer)
+        self.assertEqual(answer['error'][0], 'UserError')
+        self.assertEqual(self.count_leads('RPC2'), 0)
 
     def test_malformed_json(self):
         response = self.post('[{"supplier": "S1",', raw=True)
