@@ -1,14 +1,14 @@
 # This file is part of the lead trading suite. See README.rst for details.
-import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.product import price_digits
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
 from .exceptions import PriceOverlapError
@@ -141,23 +141,21 @@ class Price(ModelSQL, ModelView):
     @classmethod
     def candidates(cls, kind, category_ids):
         """Return per category id the price lines of `kind` as light
-        candidates for `price_in_force`, read with one query."""
+        candidates for `price_in_force`, read set-based."""
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         result = defaultdict(list)
-        category_ids = list(set(category_ids))
-        if not category_ids:
-            return result
-        cursor.execute(*table.select(
-                table.id, table.category, table.party, table.start_date,
-                table.end_date, table.unit_price, table.currency,
-                where=(table.kind == kind)
-                & table.category.in_(category_ids)))
-        for (id_, category, party, start, end, unit_price,
-                currency) in cursor:
-            result[category].append(PriceCandidate(
-                    id_, party, _as_date(start), _as_date(end),
-                    _as_decimal(unit_price), currency))
+        category_ids = {c for c in category_ids if c is not None}
+        for sub_ids in grouped_slice(category_ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*table.select(
+                    table.id, table.category, table.party, table.start_date,
+                    table.end_date, table.unit_price, table.currency,
+                    where=(table.kind == kind)
+                    & reduce_ids(table.category, list(sub_ids))))
+            for (id_, category, party, start, end, unit_price,
+                    currency) in cursor:
+                result[category].append(PriceCandidate(
+                        id_, party, start, end, unit_price, currency))
         return result
 
 
@@ -169,15 +167,3 @@ def prices_in_force(kind, keys):
     return [price_in_force(candidates.get(category, []), party, date)
         for category, party, date in keys]
 
-
-def _as_date(value):
-    # SQLite answers dates as strings
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value)
-    return value
-
-
-def _as_decimal(value):
-    if value is None or isinstance(value, Decimal):
-        return value
-    return Decimal(str(value))
