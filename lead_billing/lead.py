@@ -15,6 +15,7 @@ from trytond.tools import grouped_slice, reduce_ids, timezone
 from trytond.transaction import Transaction
 
 from . import validation
+from .bulk import forget_cached
 from .price import prices_in_force
 
 QUALITY_STATES = [
@@ -92,7 +93,6 @@ class Lead(Workflow, ModelSQL, ModelView):
     quality_state_string = quality_state.translated('quality_state')
     quality_issues = fields.MultiSelection(
         QUALITY_ISSUES, "Quality Issues", readonly=True, sort=False)
-    quality_issues_string = quality_issues.translated('quality_issues')
     duplicate_of = fields.Many2One(
         'lead.lead', "Duplicate Of", readonly=True, ondelete='SET NULL')
     purchase_price = Monetary(
@@ -206,12 +206,8 @@ class Lead(Workflow, ModelSQL, ModelView):
         cls.assess(vlist)
         batch_duplicates = cls.pop_batch_duplicates(vlist)
         leads = super().create(vlist)
-        to_write = []
-        for index, earlier in batch_duplicates:
-            to_write.extend(
-                ([leads[index]], {'duplicate_of': leads[earlier].id}))
-        if to_write:
-            cls.write(*to_write)
+        cls.link_batch_duplicates(
+            batch_duplicates, [lead.id for lead in leads])
         return leads
 
     @classmethod
@@ -368,15 +364,19 @@ class Lead(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def link_batch_duplicates(cls, pairs, ids):
-        """Set duplicate_of between leads of one batch inserted set-based,
-        given their new ids"""
+        """Set duplicate_of between leads of one batch, given their new ids
+        (pairs as returned by `pop_batch_duplicates`)"""
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
+        linked = False
         for index, earlier in pairs:
             if ids[index] is not None and ids[earlier] is not None:
                 cursor.execute(*table.update(
                         [table.duplicate_of], [ids[earlier]],
                         where=table.id == ids[index]))
+                linked = True
+        if linked:
+            forget_cached(cls)
 
     @classmethod
     @ModelView.button

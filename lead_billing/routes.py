@@ -36,10 +36,11 @@ def intake(request, pool):
             HTTPStatus.BAD_REQUEST)
     if isinstance(data, dict) and set(data) == {'leads'}:
         data = data['leads']
-    if isinstance(data, list) and len(data) > Intake.batch_limit():
+    limit = Intake.batch_limit()
+    if isinstance(data, list) and len(data) > limit:
         return _json_response({'error': gettext(
                     'lead_billing.msg_intake_batch_too_large',
-                    size=len(data), limit=Intake.batch_limit())},
+                    size=len(data), limit=limit)},
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     try:
         results = Intake.ingest(data)
