@@ -1,10 +1,16 @@
 # This file is part of the lead trading suite. See README.rst for details.
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
+from trytond.modules.company.model import (
+    CompanyMultiValueMixin, CompanyValueMixin)
+from trytond.pool import Pool
+from trytond.pyson import Eval, Id
 
 DEFAULT_BATCH_LIMIT = 5000
+BILLING_FIELDS = {'billing_final_check', 'self_billing_sequence'}
 
 
-class Configuration(ModelSingleton, ModelSQL, ModelView):
+class Configuration(
+        ModelSingleton, ModelSQL, ModelView, CompanyMultiValueMixin):
     __name__ = 'lead.configuration'
 
     intake_batch_limit = fields.Integer(
@@ -20,6 +26,26 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         domain=[('future_tolerance', '>=', 0)],
         help="The minutes a lead's reception time may lie ahead of the "
         "server clock (clock skew of the platform) before it is refused.")
+    billing_final_check = fields.MultiValue(fields.Boolean(
+            "Final Check",
+            help="Billing runs stop at the preview until a person posts "
+            "them; without it, runs post their documents at once."))
+    self_billing_sequence = fields.MultiValue(fields.Many2One(
+            'ir.sequence.strict', "Self-billing Sequence", required=True,
+            domain=[
+                ('company', 'in',
+                    [Eval('context', {}).get('company', -1), None]),
+                ('sequence_type', '=',
+                    Id('lead_billing', 'sequence_type_self_billing')),
+                ],
+            help="Numbers the self-billing statements (Gutschriften) "
+            "without gaps, apart from the supplier invoices."))
+
+    @classmethod
+    def multivalue_model(cls, field):
+        if field in BILLING_FIELDS:
+            return Pool().get('lead.configuration.billing')
+        return super().multivalue_model(field)
 
     @classmethod
     def default_intake_batch_limit(cls):
@@ -32,3 +58,39 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_future_tolerance(cls):
         return 10
+
+    @classmethod
+    def default_billing_final_check(cls, **pattern):
+        return cls.multivalue_model(
+            'billing_final_check').default_billing_final_check()
+
+    @classmethod
+    def default_self_billing_sequence(cls, **pattern):
+        return cls.multivalue_model(
+            'self_billing_sequence').default_self_billing_sequence()
+
+
+class ConfigurationBilling(ModelSQL, CompanyValueMixin):
+    "Lead billing settings of one company"
+    __name__ = 'lead.configuration.billing'
+
+    billing_final_check = fields.Boolean("Final Check")
+    self_billing_sequence = fields.Many2One(
+        'ir.sequence.strict', "Self-billing Sequence", required=True,
+        domain=[
+            ('company', 'in', [Eval('company', -1), None]),
+            ('sequence_type', '=',
+                Id('lead_billing', 'sequence_type_self_billing')),
+            ])
+
+    @classmethod
+    def default_billing_final_check(cls):
+        return True
+
+    @classmethod
+    def default_self_billing_sequence(cls):
+        ModelData = Pool().get('ir.model.data')
+        try:
+            return ModelData.get_id('lead_billing', 'sequence_self_billing')
+        except KeyError:
+            return None

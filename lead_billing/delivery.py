@@ -2,13 +2,16 @@
 import datetime as dt
 from typing import NamedTuple
 
+from sql import Literal, Null
+
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.model.exceptions import AccessError
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.product import price_digits
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Bool, Eval
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
@@ -65,6 +68,13 @@ class Delivery(Workflow, ModelSQL, ModelView):
         help="Deliveries to internal accounts are never billed.")
     state = fields.Selection(
         DELIVERY_STATES, "State", required=True, readonly=True, sort=False)
+    invoice_line = fields.Many2One(
+        'account.invoice.line', "Invoice Line", readonly=True,
+        ondelete='SET NULL',
+        help="The buyer invoice line that bills the delivery.")
+    invoice = fields.Function(
+        fields.Many2One('account.invoice', "Invoice"),
+        'get_invoice', searcher='search_invoice')
     category = fields.Function(
         fields.Many2One('lead.category', "Category"),
         'get_lead_field', searcher='search_lead_field')
@@ -85,14 +95,23 @@ class Delivery(Workflow, ModelSQL, ModelView):
                 Index(t, (t.buyer, Index.Range()),
                     (t.delivered_at, Index.Range())),
                 Index(t, (t.delivered_at, Index.Range(order='DESC'))),
+                Index(t, (t.invoice_line, Index.Range())),
+                # The billing run reads the unbilled deliveries per buyer
+                # and period; this index stays as small as the backlog.
+                Index(t, (t.buyer, Index.Range()),
+                    (t.delivered_at, Index.Range()),
+                    where=(t.invoice_line == Null)
+                    & (t.billable == Literal(True))
+                    & (t.state == 'delivered')),
                 })
         cls._order.insert(0, ('delivered_at', 'DESC'))
         cls._transitions |= {('delivered', 'cancelled')}
         cls._buttons.update({
                 'cancel': {
                     'invisible': Eval('state') != 'delivered',
+                    'readonly': Bool(Eval('invoice_line')),
                     'icon': 'tryton-cancel',
-                    'depends': ['state'],
+                    'depends': ['state', 'invoice_line'],
                     },
                 })
 
@@ -117,6 +136,14 @@ class Delivery(Workflow, ModelSQL, ModelView):
             ('lead.rec_name',) + tuple(clause[1:]),
             ('buyer.rec_name',) + tuple(clause[1:]),
             ]
+
+    def get_invoice(self, name):
+        return self.invoice_line.invoice.id if self.invoice_line else None
+
+    @classmethod
+    def search_invoice(cls, name, clause):
+        nested = clause[0][len(name):]
+        return [('invoice_line.invoice' + nested, *clause[1:])]
 
     def get_lead_field(self, name):
         return getattr(self.lead, name).id
@@ -275,4 +302,9 @@ class Delivery(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('cancelled')
     def cancel(cls, deliveries):
-        pass
+        for delivery in deliveries:
+            if delivery.invoice_line:
+                raise AccessError(gettext(
+                        'lead_billing.msg_delivery_cancel_billed',
+                        delivery=delivery.rec_name,
+                        invoice=delivery.invoice_line.invoice.rec_name))

@@ -17,3 +17,7 @@ class DeliveryRefused(UserError):
 
 class IntakeError(UserError):
     "A whole intake batch is refused (malformed, too large)"
+
+
+class BillingConflict(UserError):
+    "Another transaction billed part of what a run was billing"

@@ -3,6 +3,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import NamedTuple
 
+from sql import Null
 from sql.aggregate import Count
 from sql.operators import Or
 
@@ -106,6 +107,11 @@ class Lead(Workflow, ModelSQL, ModelView):
         'currency.currency', "Currency", required=True, readonly=True)
     deliveries = fields.One2Many(
         'lead.delivery', 'lead', "Deliveries", readonly=True)
+    statement_line = fields.Many2One(
+        'account.invoice.line', "Statement Line", readonly=True,
+        ondelete='SET NULL',
+        help="The self-billing statement line that pays the supplier "
+        "for the lead.")
     delivery_count = fields.Function(
         fields.Integer("Number of Deliveries"), 'get_delivery_count')
 
@@ -125,6 +131,13 @@ class Lead(Workflow, ModelSQL, ModelView):
                     (t.email_key, Index.Equality()),
                     (t.received_at, Index.Range())),
                 Index(t, (t.received_at, Index.Range(order='DESC'))),
+                Index(t, (t.statement_line, Index.Range())),
+                # The billing run reads the unpaid valid leads per supplier
+                # and period; this index stays as small as the backlog.
+                Index(t, (t.supplier, Index.Range()),
+                    (t.received_at, Index.Range()),
+                    where=(t.statement_line == Null)
+                    & (t.quality_state == 'valid')),
                 Index(t, (t.quality_state, Index.Equality()),
                     where=t.quality_state != 'valid'),
                 })

@@ -47,6 +47,17 @@ class Party(metaclass=PoolMeta):
             'invisible': ~Eval('lead_supplier'),
             'required': Bool(Eval('self_billing_agreement_date')),
             })
+    lead_statement_hold_days = fields.Integer(
+        "Statement Hold",
+        domain=['OR',
+            ('lead_statement_hold_days', '=', None),
+            ('lead_statement_hold_days', '>=', 0),
+            ],
+        states={'invisible': ~Eval('lead_supplier')},
+        help="The days a closed period waits before its self-billing "
+        "statement is issued, so that leads returned within their "
+        "complaint window never reach the supplier's statement.")
+
     @classmethod
     def default_lead_billing_interval(cls):
         return 'monthly'

@@ -9,6 +9,8 @@ from decimal import Decimal
 from functools import wraps
 from types import SimpleNamespace
 
+from trytond.modules.account.tests import create_chart, get_fiscalyear
+from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.currency.tests import add_currency_rate, create_currency
 from trytond.pool import Pool
@@ -158,3 +160,42 @@ def lead_values(fixture, reference, **values):
         }
     result.update(values)
     return result
+
+
+def setup_accounting(fixture, years=()):
+    """Give the fixture's company a chart of accounts with a 20 % tax, the
+    fiscal years of `years` and of today with invoice sequences, and put
+    the lead product on an accounting category; return the tax."""
+    pool = Pool()
+    Account = pool.get('account.account')
+    Tax = pool.get('account.tax')
+    FiscalYear = pool.get('account.fiscalyear')
+    ProductCategory = pool.get('product.category')
+    Date = pool.get('ir.date')
+    company = fixture.company
+    create_chart(company, tax=True)
+    for year in sorted({*years, Date.today().year}):
+        fiscalyear = set_invoice_sequences(get_fiscalyear(
+                company, today=dt.date(year, 1, 1)))
+        fiscalyear.save()
+        FiscalYear.create_period([fiscalyear])
+    revenue, = Account.search([
+            ('type.revenue', '=', True), ('closed', '!=', True),
+            ('company', '=', company.id)],
+        limit=1)
+    expense, = Account.search([
+            ('type.expense', '=', True), ('closed', '!=', True),
+            ('company', '=', company.id)],
+        limit=1)
+    tax, = Tax.search([('company', '=', company.id)])
+    category, = ProductCategory.create([{
+                'name': 'Leads', 'accounting': True,
+                'account_revenue': revenue.id,
+                'account_expense': expense.id,
+                'customer_taxes': [('add', [tax.id])],
+                'supplier_taxes': [('add', [tax.id])],
+                }])
+    template = fixture.product.template
+    template.account_category = category
+    template.save()
+    return tax

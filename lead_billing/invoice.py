@@ -1,0 +1,240 @@
+# This file is part of the lead trading suite. See README.rst for details.
+"""Invoices made by billing runs: buyer invoices and supplier self-billing
+statements, the leads behind their lines, their own numbering, and the
+e-mail that sends them once they are posted."""
+import logging
+from email.message import EmailMessage
+
+from sql.aggregate import Count
+
+import trytond.config as config
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.sendmail import send_message_transactional
+from trytond.tools import grouped_slice, reduce_ids, slugify
+from trytond.tools.email_ import set_from_header
+from trytond.transaction import Transaction
+
+from .bulk import forget_cached
+
+logger = logging.getLogger(__name__)
+
+
+class Invoice(metaclass=PoolMeta):
+    __name__ = 'account.invoice'
+
+    lead_billing_run = fields.Many2One(
+        'lead.billing.run', "Billing Run", readonly=True,
+        ondelete='RESTRICT')
+    lead_period_start = fields.Date(
+        "Service Period Start", readonly=True,
+        states={'invisible': ~Eval('lead_billing_run')})
+    lead_period_end = fields.Date(
+        "Service Period End", readonly=True,
+        states={'invisible': ~Eval('lead_billing_run')})
+    lead_self_billing = fields.Boolean(
+        "Self-billing Statement", readonly=True,
+        states={'invisible': Eval('type') != 'in'},
+        help="We issue this supplier invoice on the supplier's behalf "
+        "(Gutschrift, § 14 (2) UStG).")
+    lead_agreement_reference = fields.Char(
+        "Agreement Reference", readonly=True,
+        states={'invisible': ~Eval('lead_self_billing')})
+    lead_document_email = fields.Many2One(
+        'ir.email', "Document E-mail", readonly=True, ondelete='SET NULL',
+        states={'invisible': ~Eval('lead_billing_run')},
+        help="The e-mail that sent the posted document to the party.")
+    lead_count = fields.Function(
+        fields.Integer("Leads",
+            states={'invisible': ~Eval('lead_billing_run')}),
+        'get_lead_count')
+
+    @classmethod
+    def copy(cls, invoices, default=None):
+        default = default.copy() if default is not None else {}
+        for name in ['lead_billing_run', 'lead_period_start',
+                'lead_period_end', 'lead_self_billing',
+                'lead_agreement_reference', 'lead_document_email']:
+            default.setdefault(name)
+        return super().copy(invoices, default=default)
+
+    def get_lead_count(self, name):
+        return sum(line.lead_count or 0 for line in self.line_lines)
+
+    def _number_sequence(self, pattern=None):
+        if self.lead_self_billing:
+            Configuration = Pool().get('lead.configuration')
+            sequence = Configuration(1).get_multivalue(
+                'self_billing_sequence', company=self.company.id)
+            return sequence, self.accounting_date or self.invoice_date
+        return super()._number_sequence(pattern=pattern)
+
+    @property
+    def invoice_report_versioned(self):
+        return super().invoice_report_versioned or (
+            self.lead_self_billing and self.state in {'posted', 'paid'})
+
+    @classmethod
+    def delete(cls, invoices):
+        Line = Pool().get('account.invoice.line')
+        Line.release_leads([line for i in invoices for line in i.lines])
+        super().delete(invoices)
+
+    @classmethod
+    def print_invoice(cls, invoices):
+        "Store the lead document as the report of invoices from runs"
+        Document = Pool().get('lead.billing.document', type='report')
+        others = [i for i in invoices if not i.lead_billing_run]
+        super().print_invoice(others)
+        for invoice in invoices:
+            if invoice.lead_billing_run and not invoice.invoice_report_cache:
+                Document.execute([invoice.id], {})
+
+    @classmethod
+    def send_lead_documents(cls, invoices):
+        """E-mail each posted run document with its PDF and the annex of
+        its leads, once; the message leaves when the transaction commits
+        and is logged as an `ir.email` of the invoice."""
+        pool = Pool()
+        Email = pool.get('ir.email')
+        Document = pool.get('lead.billing.document', type='report')
+        Annex = pool.get('lead.billing.annex', type='report')
+        invoices = cls.browse(invoices)
+        sent = []
+        for invoice in invoices:
+            if (not invoice.lead_billing_run
+                    or invoice.lead_document_email
+                    or invoice.state not in {'posted', 'paid'}):
+                continue
+            party = invoice.party
+            to = party.lead_document_email or party.email
+            if not to:
+                logger.warning(
+                    "no e-mail address for %s, %s not sent",
+                    party.rec_name, invoice.rec_name)
+                continue
+            language = party.lang.code if party.lang else None
+            with Transaction().set_context(language=language):
+                files = []
+                for Report in [Document, Annex]:
+                    ext, content, _, title = Report.execute([invoice.id], {})
+                    files.append((f'{slugify(title)}.{ext}', content))
+                subject, body = invoice._lead_email_text()
+            msg = EmailMessage()
+            msg.set_content(body)
+            for name, content in files:
+                maintype, subtype = {
+                    'pdf': ('application', 'pdf'),
+                    'xlsx': ('application', 'vnd.openxmlformats-'
+                        'officedocument.spreadsheetml.sheet'),
+                    }[name.rsplit('.', 1)[1]]
+                if isinstance(content, str):
+                    content = content.encode()
+                msg.add_attachment(bytes(content), maintype=maintype,
+                    subtype=subtype, filename=name)
+            from_ = config.get('email', 'from')
+            set_from_header(msg, from_, invoice.company.party.email or from_)
+            msg['To'] = to
+            msg['Subject'] = subject
+            send_message_transactional(msg, strict=True)
+            email = Email.from_message(msg, body=body, resource=invoice)
+            email.save()
+            invoice.lead_document_email = email
+            sent.append(invoice)
+        cls.save(sent)
+
+    def _lead_email_text(self):
+        Lang = Pool().get('ir.lang')
+        lang = Lang.get()
+        values = {
+            'number': self.number,
+            'company': self.company.rec_name,
+            'party': self.party.rec_name,
+            'start': lang.strftime(self.lead_period_start),
+            'end': lang.strftime(self.lead_period_end),
+            'total': lang.currency(self.total_amount, self.currency),
+            }
+        if self.lead_self_billing:
+            return (
+                gettext('lead_billing.msg_email_statement_subject', **values),
+                gettext('lead_billing.msg_email_statement_body', **values))
+        return (
+            gettext('lead_billing.msg_email_invoice_subject', **values),
+            gettext('lead_billing.msg_email_invoice_body', **values))
+
+
+class InvoiceLine(metaclass=PoolMeta):
+    __name__ = 'account.invoice.line'
+
+    lead_deliveries = fields.One2Many(
+        'lead.delivery', 'invoice_line', "Deliveries", readonly=True,
+        states={'invisible': ~Eval('lead_deliveries')})
+    lead_leads = fields.One2Many(
+        'lead.lead', 'statement_line', "Leads", readonly=True,
+        states={'invisible': ~Eval('lead_leads')})
+    lead_count = fields.Function(
+        fields.Integer("Leads"), 'get_lead_count')
+
+    @classmethod
+    def _get_origin(cls):
+        return super()._get_origin() + ['lead.category']
+
+    @classmethod
+    def get_lead_count(cls, lines, name):
+        pool = Pool()
+        Delivery = pool.get('lead.delivery')
+        Lead = pool.get('lead.lead')
+        cursor = Transaction().connection.cursor()
+        counts = {line.id: 0 for line in lines}
+        for Model, column in [
+                (Delivery, 'invoice_line'), (Lead, 'statement_line')]:
+            table = Model.__table__()
+            link = getattr(table, column)
+            for sub_ids in grouped_slice(list(counts)):
+                cursor.execute(*table.select(link, Count(table.id),
+                        where=reduce_ids(link, sub_ids),
+                        group_by=[link]))
+                for line_id, count in cursor:
+                    counts[line_id] += count
+        return counts
+
+    @classmethod
+    def delete(cls, lines):
+        cls.release_leads(lines)
+        super().delete(lines)
+
+    @classmethod
+    def release_leads(cls, lines):
+        """Free the deliveries and leads of draft lines that go away, so
+        that the next run bills them (posted lines are never deleted)."""
+        pool = Pool()
+        Delivery = pool.get('lead.delivery')
+        Lead = pool.get('lead.lead')
+        cursor = Transaction().connection.cursor()
+        ids = [line.id for line in lines]
+        for Model, column in [
+                (Delivery, 'invoice_line'), (Lead, 'statement_line')]:
+            table = Model.__table__()
+            link = getattr(table, column)
+            for sub_ids in grouped_slice(ids):
+                cursor.execute(*table.update(
+                        [link], [None], where=reduce_ids(link, sub_ids)))
+            forget_cached(Model)
+
+
+class InvoiceReport(metaclass=PoolMeta):
+    __name__ = 'account.invoice'
+
+    @classmethod
+    def _execute(cls, records, header, data, action):
+        "Run documents print as the lead document, whichever report asks"
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        Document = pool.get('lead.billing.document', type='report')
+        invoice, = Invoice.browse(records)
+        if invoice.lead_billing_run:
+            ext, content, _, _ = Document.execute([invoice.id], data)
+            return ext, content
+        return super()._execute(records, header, data, action)
