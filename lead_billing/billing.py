@@ -216,10 +216,19 @@ class BillingRun(Workflow, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('computed')
     def compute(cls, runs, progress=None):
         """Create the draft documents of the runs and mark what they bill;
-        `progress(done, total, note)` hears how far the run got."""
+        post them at once unless the company checks every run first.
+        `progress(done, total, note)` hears how far a run got."""
+        cls._compute(runs, progress)
+        auto = [r for r in cls.browse(runs)
+            if r.state == 'computed' and not r.needs_final_check]
+        if auto:
+            cls.post(auto)
+
+    @classmethod
+    @Workflow.transition('computed')
+    def _compute(cls, runs, progress=None):
         pool = Pool()
         Date = pool.get('ir.date')
         for run in runs:
@@ -230,9 +239,6 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 run._bill_buyers(tracker)
                 run._bill_suppliers(tracker)
                 tracker.finish()
-        auto = [r for r in runs if not r.needs_final_check]
-        if auto:
-            cls.post(auto)
 
     @property
     def needs_final_check(self):
@@ -683,7 +689,8 @@ class BillingRunParty(ModelSQL, ModelView):
     @classmethod
     def get_invoice_states(cls):
         Invoice = Pool().get('account.invoice')
-        return Invoice.fields_get(['state'])['state']['selection']
+        return [(None, '')] + Invoice.fields_get(
+            ['state'])['state']['selection']
 
     def get_invoice_state(self, name):
         return self.invoice.state if self.invoice else None
