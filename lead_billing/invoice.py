@@ -79,8 +79,9 @@ class Invoice(metaclass=PoolMeta):
     @classmethod
     def delete(cls, invoices):
         Line = Pool().get('account.invoice.line')
-        Line.release_leads([line for i in invoices for line in i.lines])
+        line_ids = [line.id for i in invoices for line in i.lines]
         super().delete(invoices)
+        Line.release_leads(line_ids)
 
     @classmethod
     def print_invoice(cls, invoices):
@@ -202,23 +203,23 @@ class InvoiceLine(metaclass=PoolMeta):
 
     @classmethod
     def delete(cls, lines):
-        cls.release_leads(lines)
+        line_ids = [line.id for line in lines]
         super().delete(lines)
+        cls.release_leads(line_ids)
 
     @classmethod
-    def release_leads(cls, lines):
-        """Free the deliveries and leads of draft lines that go away, so
-        that the next run bills them (posted lines are never deleted)."""
+    def release_leads(cls, line_ids):
+        """Free the deliveries and leads of deleted draft lines, so that
+        the next run bills them (posted lines are never deleted)."""
         pool = Pool()
         Delivery = pool.get('lead.delivery')
         Lead = pool.get('lead.lead')
         cursor = Transaction().connection.cursor()
-        ids = [line.id for line in lines]
         for Model, column in [
                 (Delivery, 'invoice_line'), (Lead, 'statement_line')]:
             table = Model.__table__()
             link = getattr(table, column)
-            for sub_ids in grouped_slice(ids):
+            for sub_ids in grouped_slice(line_ids):
                 cursor.execute(*table.update(
                         [link], [None], where=reduce_ids(link, sub_ids)))
             forget_cached(Model)

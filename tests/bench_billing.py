@@ -189,6 +189,9 @@ def generate_deliveries(masters, deliveries, dialect):
     """Insert the month's leads and deliveries with two INSERT … SELECT
     statements, bypassing the ORM as a lead platform's intake would at
     this volume; return the number of leads."""
+    from sql import Table
+
+    from trytond.tools import grouped_slice
     from trytond.transaction import Transaction
 
     cursor = Transaction().connection.cursor()
@@ -204,21 +207,27 @@ def generate_deliveries(masters, deliveries, dialect):
         'PRIMARY KEY (category, slot))')
     cursor.execute('CREATE TABLE bench_demand_size ('
         'category INTEGER PRIMARY KEY, size INTEGER)')
-    for idx, (supplier, category, price) in enumerate(masters['offers']):
-        cursor.execute(f'INSERT INTO bench_offer VALUES ({idx:d}, '
-            f'{supplier:d}, {category:d}, {Decimal(price)})')
+    # The prices go in as parameters: Tryton's SQLite backend stores
+    # Decimals as text, which the run compares its prices with.
+    offer_rows = [[idx, supplier, category, Decimal(price)]
+        for idx, (supplier, category, price) in enumerate(masters['offers'])]
     slots = defaultdict(list)
     for category, buyer, price in masters['demand']:
-        slots[category].append((buyer, price))
+        slots[category].append((buyer, Decimal(price)))
+    demand_rows, size_rows = [], []
     for category, buyers in slots.items():
         if len(buyers) < 2:
             sys.exit(f'category {category} has {len(buyers)} buyer: '
                 'give at least two buyers per category')
-        cursor.execute('INSERT INTO bench_demand_size VALUES '
-            f'({category:d}, {len(buyers):d})')
-        for slot, (buyer, price) in enumerate(buyers):
-            cursor.execute('INSERT INTO bench_demand VALUES '
-                f'({category:d}, {slot:d}, {buyer:d}, {Decimal(price)})')
+        size_rows.append([category, len(buyers)])
+        demand_rows.extend([category, slot, buyer, price]
+            for slot, (buyer, price) in enumerate(buyers))
+    for name, rows in [('bench_offer', offer_rows),
+            ('bench_demand', demand_rows),
+            ('bench_demand_size', size_rows)]:
+        table = Table(name)
+        for chunk in grouped_slice(rows, 1000):
+            cursor.execute(*table.insert(values=list(chunk)))
 
     # Only integers are formatted into the statements
     company, currency = masters['company'], masters['currency']
@@ -382,10 +391,16 @@ def count_results(run_id):
     cursor.execute(*lead.select(Count(lead.id),
             where=lead.statement_line != None))  # noqa: E711
     counts['leads_paid'], = cursor.fetchone()
-    cursor.execute(*queue.select(queue.name, Count(queue.id),
-            where=queue.finished_at == None,  # noqa: E711
-            group_by=[queue.name]))
-    counts['queued'] = dict(cursor)
+    queued = defaultdict(lambda: [0, 0])
+    cursor.execute(*queue.select(queue.data,
+            where=queue.finished_at == None))  # noqa: E711
+    for data, in cursor:
+        if isinstance(data, str):
+            data = json.loads(data)
+        task = queued[f"{data['model']}.{data['method']}"]
+        task[0] += 1
+        task[1] += len(data.get('instances') or [])
+    counts['queued'] = dict(queued)
     return counts
 
 
@@ -537,10 +552,10 @@ def worker(args):
         + (f', {rate_without_restarts:,.0f} without the restarts'
             if restart_seconds else '')
         + (' (under cProfile: slower)' if args.profile else ''))
-    queued = ', '.join(f'{n} {name}' for name, n in
-        sorted(counts['queued'].items()))
-    print(f'queued, not measured: {queued or "no tasks"} '
-        '(rendering and e-mail run later in the queue workers)')
+    queued = ', '.join(f'{name} ({tasks} tasks, {records:,} records)'
+        for name, (tasks, records) in sorted(counts['queued'].items()))
+    print(f'queued to ir.queue, not part of the measure: '
+        f'{queued or "no tasks"}')
     print(f'peak memory: {memory_before:,.0f} MiB before the run, '
         f'{memory_after:,.0f} MiB after it')
 
