@@ -52,6 +52,13 @@ class Invoice(metaclass=PoolMeta):
         'get_lead_count')
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # Recording the e-mail that sent a posted document changes nothing
+        # of the document itself
+        cls._check_modify_exclude.add('lead_document_email')
+
+    @classmethod
     def copy(cls, invoices, default=None):
         default = default.copy() if default is not None else {}
         for name in ['lead_billing_run', 'lead_period_start',

@@ -51,9 +51,10 @@ HASH_MODULUS = 2147483647
 
 
 def run_size(backend, uri, args, deliveries, with_baseline, profile):
-    """Bill `deliveries` in a fresh process bound to one database backend,
+    """Bill `deliveries` on a fresh database: one process creates the data,
+    a fresh one bills it, so that its peak memory is the run's. Both run
     under -O: ModelStorage's assertions cost O(n²) on large saves. Return
-    the figures the process reports."""
+    the figures of the billing process."""
     env = os.environ.copy()
     env['TRYTOND_DATABASE_URI'] = uri
     env['DB_NAME'] = 'bench_billing'
@@ -61,7 +62,7 @@ def run_size(backend, uri, args, deliveries, with_baseline, profile):
         env['TRYTOND_DATABASE__PATH'] = tempfile.mkdtemp()
     env.pop('DB_CACHE', None)
     with tempfile.NamedTemporaryFile(suffix='.json') as result:
-        command = [sys.executable, '-O', __file__, '--worker',
+        command = [sys.executable, '-O', __file__,
             '--result', result.name,
             '--deliveries', str(deliveries),
             '--buyers', str(args.buyers),
@@ -72,9 +73,9 @@ def run_size(backend, uri, args, deliveries, with_baseline, profile):
             command.append('--skip-baseline')
         if profile:
             command += ['--profile', profile]
-        code = subprocess.call(command, env=env)
-        if code:
-            return None
+        for step in ['setup', 'bill']:
+            if subprocess.call(command + ['--worker', step], env=env):
+                return None
         return json.loads(Path(result.name).read_text())
 
 
@@ -292,36 +293,64 @@ def report_progress(done, total, note):
     print('\r' + line[:79].ljust(79), end='', file=sys.stderr, flush=True)
 
 
-def as_server_call(database_name, company_id, func):
-    """Run `func` in a transaction of its own and commit it, as the server
-    runs a button: a transaction that needs record locks it did not take
-    (the strict sequences of the numbers) starts again with them. Return
-    the seconds of each attempt."""
-    from trytond.transaction import Transaction, TransactionError
+class ServerCall:
+    """Run a function in a transaction of its own, as the server runs a
+    button: a transaction that needs record locks it did not take (the
+    strict sequences of the document numbers) starts again with them.
+    Keeps the seconds of each attempt and the locks asked for."""
 
-    extras = {}
-    attempts = []
-    while True:
-        began = time.perf_counter()
-        with Transaction().start(database_name, 0,
-                context={'company': company_id}, **extras) as transaction:
-            try:
-                func()
-            except TransactionError as e:
-                transaction.rollback()
-                e.fix(extras)
-                attempts.append(time.perf_counter() - began)
-                continue
-            transaction.commit()
-            attempts.append(time.perf_counter() - began)
-            return attempts
+    def __init__(self, database_name, context, commit=True):
+        self.database_name = database_name
+        self.context = context
+        self.commit = commit
+        self.attempts = []
+        self.extras = {}
+
+    def __call__(self, func):
+        from trytond.transaction import Transaction, TransactionError
+
+        while True:
+            began = time.perf_counter()
+            with Transaction().start(self.database_name, 0,
+                    context=self.context, **self.extras) as transaction:
+                try:
+                    result = func()
+                except TransactionError as e:
+                    transaction.rollback()
+                    e.fix(self.extras)
+                    self.attempts.append(time.perf_counter() - began)
+                    continue
+                if self.commit:
+                    transaction.commit()
+                else:
+                    transaction.rollback()
+                self.attempts.append(time.perf_counter() - began)
+                return result
+
+    @property
+    def seconds(self):
+        return sum(self.attempts)
+
+    @property
+    def restart_seconds(self):
+        return sum(self.attempts[:-1])
+
+    def describe(self):
+        text = f'{self.seconds:.1f} s'
+        if len(self.attempts) > 1:
+            locks = ', '.join(f'{len(ids)} {table}' for table, ids in
+                self.extras.get('_lock_records', {}).items())
+            locks += ', '.join(self.extras.get('_lock_tables', []))
+            text += (f' in {len(self.attempts)} attempts, '
+                f'{self.restart_seconds:.1f} s of them restarts to lock '
+                f'{locks}')
+        return text
 
 
 def bill(database_name, company_id, profile):
-    """Create a billing run, then compute and post it as two button calls;
-    return the run id and the seconds of each attempt of both."""
+    """Create a billing run, then compute and post it as two button calls
+    (each committed); return the run id and both calls."""
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
 
     def create():
         Run = Pool().get('lead.billing.run')
@@ -337,23 +366,23 @@ def bill(database_name, company_id, profile):
         Run = Pool().get('lead.billing.run')
         Run.post([Run(run_id)])
 
-    with Transaction().start(database_name, 0,
-            context={'company': company_id}) as transaction:
-        run_id = create()
-        transaction.commit()
+    context = {'company': company_id}
+    run_id = ServerCall(database_name, context)(create)
+    calls = {
+        'compute': ServerCall(database_name, context),
+        'post': ServerCall(database_name, context),
+        }
     profiler = None
     if profile:
         import cProfile
         profiler = cProfile.Profile()
         profiler.enable()
-    attempts = {
-        'compute': as_server_call(database_name, company_id, compute),
-        'post': as_server_call(database_name, company_id, post),
-        }
+    calls['compute'](compute)
+    calls['post'](post)
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
-    return run_id, attempts
+    return run_id, calls
 
 
 def count_results(run_id):
@@ -404,42 +433,50 @@ def count_results(run_id):
     return counts
 
 
+def baseline_slice(count):
+    """The first `count` deliveries by buyer and time: the deliveries of
+    the first few buyers, as a whole month of theirs."""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    pool = Pool()
+    Delivery = pool.get('lead.delivery')
+    Lead = pool.get('lead.lead')
+    delivery, lead = Delivery.__table__(), Lead.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*delivery.join(lead,
+            condition=delivery.lead == lead.id).select(
+            delivery.buyer, lead.category, delivery.unit_price,
+            lead.reference,
+            order_by=[delivery.buyer, delivery.delivered_at, delivery.id],
+            limit=count))
+    slice_of = defaultdict(list)
+    for buyer, category, unit_price, reference in cursor:
+        slice_of[buyer].append(
+            (category, Decimal(str(unit_price)), reference))
+    return slice_of
+
+
 def baseline(database_name, company_id, count):
-    """Bill the first `count` deliveries (by buyer) the plain Tryton way:
-    per buyer one customer invoice with one line per delivery, created and
-    posted through the ORM. The deliveries are not marked as billed (which
-    spares the baseline work that the run does). Rolled back; return the
-    seconds and the number of invoices."""
+    """Bill `count` deliveries the plain Tryton way: per buyer one customer
+    invoice with one line per delivery, created and posted through the ORM,
+    as one button call that is rolled back. The deliveries are not marked
+    as billed, which spares the baseline work that the run does. Return
+    the call and the number of invoices."""
     from trytond.modules.lead_billing.billing import line_template
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
-    with Transaction().start(database_name, 0, context={
-                'company': company_id, '_skip_warnings': True,
-                }) as transaction:
+    with Transaction().start(database_name, 0, readonly=True):
+        slice_of = baseline_slice(count)
+
+    def create_and_post():
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        Delivery = pool.get('lead.delivery')
-        Lead = pool.get('lead.lead')
         Category = pool.get('lead.category')
         Party = pool.get('party.party')
         Company = pool.get('company.company')
         Date = pool.get('ir.date')
-        delivery, lead = Delivery.__table__(), Lead.__table__()
-        cursor = transaction.connection.cursor()
-        cursor.execute(*delivery.join(lead,
-                condition=delivery.lead == lead.id).select(
-                delivery.buyer, lead.category, delivery.unit_price,
-                lead.reference,
-                order_by=[delivery.buyer, delivery.delivered_at,
-                    delivery.id],
-                limit=count))
-        slice_of = defaultdict(list)
-        for buyer, category, unit_price, reference in cursor:
-            slice_of[buyer].append(
-                (category, Decimal(str(unit_price)), reference))
-
-        began = time.perf_counter()
         company = Company(company_id)
         today = Date.today()
         vlist = []
@@ -475,12 +512,16 @@ def baseline(database_name, company_id, count):
                     })
         invoices = Invoice.create(vlist)
         Invoice.post(invoices)
-        seconds = time.perf_counter() - began
-        transaction.rollback()
-        return seconds, len(invoices)
+        return len(invoices)
+
+    call = ServerCall(database_name,
+        {'company': company_id, '_skip_warnings': True}, commit=False)
+    invoices = call(create_and_post)
+    return call, invoices
 
 
-def worker(args):
+def setup_worker(args):
+    "Create the database with its masters and the month's deliveries"
     # Imported here: the backend is chosen by the environment of this process
     from trytond import backend
     from trytond.modules.lead_billing.tests.tools import run_committed
@@ -507,21 +548,36 @@ def worker(args):
     print(f'data: masters through the ORM in {masters_seconds:.0f} s, '
         f'{leads:,} leads and {args.deliveries:,} deliveries by SQL in '
         f'{generate_seconds:.0f} s')
+    Path(args.result).write_text(json.dumps({
+                'company': masters['company'], 'leads': leads}))
 
+
+def bill_worker(args):
+    """Bill the data of `setup_worker` in a process that did nothing else
+    before, so that its peak memory is the run's"""
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME, drop_db
+    from trytond.transaction import Transaction
+
+    logging.disable(logging.CRITICAL)
+    setup = json.loads(Path(args.result).read_text())
+    company_id, leads = setup['company'], setup['leads']
+    Pool(DB_NAME).init()
+    with Transaction().start(DB_NAME, 0, readonly=True):
+        pass
     memory_before = peak_memory_mib()
-    run_id, attempts = bill(DB_NAME, masters['company'], args.profile)
+    run_id, calls = bill(DB_NAME, company_id, args.profile)
     memory_after = peak_memory_mib()
     with Transaction().start(DB_NAME, 0, readonly=True):
         counts = count_results(run_id)
 
     out = counts.get('out_posted', {})
     in_ = counts.get('in_posted', {})
-    seconds = {step: sum(a) for step, a in attempts.items()}
-    # Attempts that Tryton started again to take the locks they lacked
-    restart_seconds = sum(sum(a[:-1]) for a in attempts.values())
-    rate = args.deliveries / (seconds['compute'] + seconds['post'])
-    rate_without_restarts = args.deliveries / (
-        seconds['compute'] + seconds['post'] - restart_seconds)
+    seconds = calls['compute'].seconds + calls['post'].seconds
+    restart_seconds = (calls['compute'].restart_seconds
+        + calls['post'].restart_seconds)
+    rate = args.deliveries / seconds
+    rate_without_restarts = args.deliveries / (seconds - restart_seconds)
     problems = []
     if out.get('quantity') != args.deliveries:
         problems.append(f"buyer lines bill {out.get('quantity')} leads")
@@ -541,13 +597,8 @@ def worker(args):
     print(f"     marked {counts['deliveries_billed']:,} deliveries and "
         f"{counts['leads_paid']:,} leads; check: "
         + ('; '.join(problems) or 'quantities and marks match'))
-    for step, step_attempts in attempts.items():
-        lost = ''
-        if len(step_attempts) > 1:
-            lost = (f', {len(step_attempts)} attempts: '
-                f'{sum(step_attempts[:-1]):.1f} s lost to restarts for '
-                'record locks')
-        print(f'{step} {sum(step_attempts):.1f} s (commit included{lost})')
+    for step, call in calls.items():
+        print(f'{step}: {call.describe()} (commit included)')
     print(f'run, compute and post: {rate:,.0f} deliveries/s'
         + (f', {rate_without_restarts:,.0f} without the restarts'
             if restart_seconds else '')
@@ -563,21 +614,27 @@ def worker(args):
         'deliveries': args.deliveries, 'leads': leads,
         'documents': out.get('documents', 0) + in_.get('documents', 0),
         'lines': out.get('lines', 0) + in_.get('lines', 0),
-        'seconds': seconds, 'attempts': attempts, 'rate': rate,
+        'rate': rate, 'rate_without_restarts': rate_without_restarts,
         'memory_before': memory_before, 'memory_after': memory_after,
         'problems': problems,
         }
     if not args.skip_baseline:
-        baseline_seconds, invoices = baseline(
-            DB_NAME, masters['company'], args.baseline_deliveries)
-        baseline_rate = args.baseline_deliveries / baseline_seconds
+        call, invoices = baseline(
+            DB_NAME, company_id, args.baseline_deliveries)
+        baseline_rate = args.baseline_deliveries / call.seconds
+        baseline_without_restarts = args.baseline_deliveries / (
+            call.seconds - call.restart_seconds)
         print(f'plain Tryton, one line per delivery '
             f'({args.baseline_deliveries:,} deliveries, {invoices} '
-            f'invoices, create and post): {baseline_seconds:.1f} s, '
-            f'{baseline_rate:,.0f} deliveries/s')
-        print(f'run / plain Tryton: {rate / baseline_rate:.1f}x '
-            '(the run also pays the suppliers and marks what it bills)')
-        result['baseline_rate'] = baseline_rate
+            f'invoices, create and post): {call.describe()}: '
+            f'{baseline_rate:,.0f} deliveries/s'
+            + (f', {baseline_without_restarts:,.0f} without the restarts'
+                if call.restart_seconds else ''))
+        print(f'run / plain Tryton: {rate / baseline_rate:.1f}x'
+            + (', without the restarts: '
+                f'{rate_without_restarts / baseline_without_restarts:.1f}x'
+                if restart_seconds or call.restart_seconds else '')
+            + ' (the run also pays the suppliers and marks what it bills)')
     Path(args.result).write_text(json.dumps(result))
     drop_db()
     return 1 if problems else 0
@@ -600,11 +657,13 @@ def main():
         '--profile', metavar='FILE',
         help="write a cProfile of compute and post of the full data set")
     parser.add_argument(
-        '--worker', action='store_true', help=argparse.SUPPRESS)
+        '--worker', choices=['setup', 'bill'], help=argparse.SUPPRESS)
     parser.add_argument('--result', help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        return worker(args)
+    if args.worker == 'setup':
+        return setup_worker(args)
+    elif args.worker == 'bill':
+        return bill_worker(args)
     if args.buyers < 2 * args.categories:
         parser.error('give at least two buyers per category')
 
@@ -637,7 +696,8 @@ def main():
             f"{result['lines']:,} lines: "
             f"{result['memory_before']:,.0f} MiB before the run, "
             f"{result['memory_after']:,.0f} MiB after it "
-            f"({result['rate']:,.0f} deliveries/s)")
+            f"({result['rate']:,.0f} deliveries/s, "
+            f"{result['rate_without_restarts']:,.0f} without restarts)")
     return 1 if any(r['problems'] for r in results) else 0
 
 
