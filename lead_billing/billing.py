@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
 
-from sql import Literal, Null
+from sql import Cast, Literal, Null
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Case
 
@@ -343,7 +343,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 query = delivery.join(lead,
                     condition=delivery.lead == lead.id).select(
                     delivery.buyer, delivery.currency, lead.category,
-                    delivery.unit_price, Count(Literal('*')),
+                    delivery.unit_price, Count(delivery.id),
                     where=unbilled
                     & reduce_ids(delivery.buyer, sub_ids)
                     & (delivery.delivered_at >= start)
@@ -399,7 +399,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             for sub_ids in grouped_slice(party_ids):
                 cursor.execute(*lead.select(
                         lead.supplier, lead.currency, lead.category,
-                        lead.purchase_price, Count(Literal('*')),
+                        lead.purchase_price, Count(lead.id),
                         where=unpaid
                         & reduce_ids(lead.supplier, sub_ids)
                         & (lead.received_at >= start)
@@ -538,7 +538,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             line_of = Case(*(
                     ((lead.category == g.category)
                         & (delivery.unit_price == g.unit_price),
-                        lines[(key, g.category, g.unit_price)])
+                        line_id(lines[(key, g.category, g.unit_price)]))
                     for g in groups[key]))
             cursor.execute(*delivery.update(
                     [delivery.invoice_line], [line_of],
@@ -563,7 +563,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             line_of = Case(*(
                     ((lead.category == g.category)
                         & (lead.purchase_price == g.unit_price),
-                        lines[(key, g.category, g.unit_price)])
+                        line_id(lines[(key, g.category, g.unit_price)]))
                     for g in groups[key]))
             cursor.execute(*lead.update(
                     [lead.statement_line], [line_of],
@@ -575,6 +575,11 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                     & (lead.quality_state == 'valid')
                     & (lead.purchase_price != Null)))
             check_marked(cursor.rowcount, groups[key], key)
+
+
+def line_id(value):
+    "An invoice line id typed for PostgreSQL, which cannot infer it in CASE"
+    return Cast(Literal(value), 'INTEGER')
 
 
 def as_datetime(value):

@@ -338,10 +338,13 @@ class ServerCall:
     def describe(self):
         text = f'{self.seconds:.1f} s'
         if len(self.attempts) > 1:
-            locks = ', '.join(f'{len(ids)} {table}' for table, ids in
-                self.extras.get('_lock_records', {}).items())
-            locks += ', '.join(self.extras.get('_lock_tables', []))
-            text += (f' in {len(self.attempts)} attempts, '
+            locks = ', '.join([f'{len(ids)} records of {table}'
+                    for table, ids in self.extras.get(
+                        '_lock_records', {}).items()]
+                + [f'table {table}'
+                    for table in self.extras.get('_lock_tables', [])])
+            each = ' + '.join(f'{a:.1f}' for a in self.attempts)
+            text += (f' in {len(self.attempts)} attempts ({each} s), '
                 f'{self.restart_seconds:.1f} s of them restarts to lock '
                 f'{locks}')
         return text
@@ -502,6 +505,7 @@ def baseline(database_name, company_id, count):
                     'company': company.id,
                     'type': 'out',
                     'party': buyer,
+                    'journal': invoice.journal.id,
                     'invoice_address': invoice.invoice_address.id,
                     'account': invoice.account.id,
                     'payment_term': (invoice.payment_term.id
