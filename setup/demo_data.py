@@ -1043,7 +1043,30 @@ def run(database, leads, seed):
         database, intake, user=admin_id)
 
     log(f"demo data: intake done in {time.monotonic() - started:.1f}s")
+    started = time.monotonic()
+    billed = billing_run(database, admin_id, company_id, today)
+    log(f"demo data: billing run done in {time.monotonic() - started:.1f}s")
     summary(database, admin_id, company_id, statuses, delivery_statuses)
+    log("  billing run up to {}: {} buyer invoices for {} deliveries, "
+        "{} self-billing statements for {} leads, {} suppliers without "
+        "agreement".format(*billed))
+
+
+def billing_run(database, admin_id, company_id, today):
+    """Bill every period closed at the end of last month and post the
+    documents; their e-mails stay queued, the demo sends nothing."""
+    def bill():
+        Run = Pool().get('lead.billing.run')
+        with Transaction().set_context(company=company_id):
+            cut_off = month_start(today) - dt.timedelta(days=1)
+            run, = Run.create([{'company': company_id, 'cut_off': cut_off}])
+            Run.compute([run])
+            Run.post([Run(run.id)])
+            run = Run(run.id)
+            return (run.cut_off, run.buyer_invoice_count, run.delivery_count,
+                run.statement_count, run.lead_count,
+                run.missing_agreement_count)
+    return run_committed(database, bill, user=admin_id)
 
 
 def summary(database, admin_id, company_id, statuses, delivery_statuses):
