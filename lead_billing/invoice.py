@@ -70,6 +70,14 @@ class Invoice(metaclass=PoolMeta):
     def get_lead_count(self, name):
         return sum(line.lead_count or 0 for line in self.line_lines)
 
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('//page[@id="lead_billing"]', 'states', {
+                    'invisible': ~Eval('lead_billing_run'),
+                    }),
+            ]
+
     def _number_sequence(self, pattern=None):
         if self.lead_self_billing:
             Configuration = Pool().get('lead.configuration')
