@@ -15,6 +15,7 @@ from typing import NamedTuple
 from sql import Cast, Literal, Null
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Case
+from sql.operators import Or
 
 from trytond import backend
 from trytond import config as tryton_config
@@ -535,11 +536,11 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         for key in keys:
             start, stop = period_bounds(key, tzinfo)
+            matches = [(lead.category == g.category)
+                & (delivery.unit_price == g.unit_price) for g in groups[key]]
             line_of = Case(*(
-                    ((lead.category == g.category)
-                        & (delivery.unit_price == g.unit_price),
-                        line_id(lines[(key, g.category, g.unit_price)]))
-                    for g in groups[key]))
+                    (match, line_id(lines[(key, g.category, g.unit_price)]))
+                    for match, g in zip(matches, groups[key])))
             cursor.execute(*delivery.update(
                     [delivery.invoice_line], [line_of],
                     from_=[lead],
@@ -550,7 +551,10 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                     & (delivery.delivered_at < stop)
                     & (delivery.invoice_line == Null)
                     & (delivery.billable == Literal(True))
-                    & (delivery.state == 'delivered')))
+                    & (delivery.state == 'delivered')
+                    # a row no line matches would be set to NULL yet
+                    # counted as marked
+                    & Or(matches)))
             check_marked(cursor.rowcount, groups[key], key)
 
     def _mark_leads(self, keys, groups, lines, tzinfo):
@@ -560,11 +564,11 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         for key in keys:
             start, stop = period_bounds(key, tzinfo)
+            matches = [(lead.category == g.category)
+                & (lead.purchase_price == g.unit_price) for g in groups[key]]
             line_of = Case(*(
-                    ((lead.category == g.category)
-                        & (lead.purchase_price == g.unit_price),
-                        line_id(lines[(key, g.category, g.unit_price)]))
-                    for g in groups[key]))
+                    (match, line_id(lines[(key, g.category, g.unit_price)]))
+                    for match, g in zip(matches, groups[key])))
             cursor.execute(*lead.update(
                     [lead.statement_line], [line_of],
                     where=(lead.supplier == key.party)
@@ -573,7 +577,8 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                     & (lead.received_at < stop)
                     & (lead.statement_line == Null)
                     & (lead.quality_state == 'valid')
-                    & (lead.purchase_price != Null)))
+                    & (lead.purchase_price != Null)
+                    & Or(matches)))
             check_marked(cursor.rowcount, groups[key], key)
 
 

@@ -10,11 +10,14 @@ and peak memory; not a test.
         [--baseline-deliveries 2000] [--backend postgresql|sqlite]
         [--skip-baseline] [--skip-quarter] [--profile FILE]
 
-Each data set is billed in a fresh process on a fresh database: first a
-quarter of the deliveries, then all of them, so that the peak memory of
-both can be compared. The PostgreSQL run uses LEAD_TEST_POSTGRESQL
-(default postgresql://postgres@127.0.0.1:5432/); SQLite is meant for a
-small smoke run.
+Each data set gets a fresh database and is billed in a fresh process:
+first a quarter of the deliveries, then all of them, so that the peak
+memory of both can be compared. Compute and post are timed as two button
+calls, each with the restarts Tryton makes to take the locks it lacked;
+the documents' rendering and e-mails are queued to ir.queue and not part
+of the measure. The PostgreSQL run uses LEAD_TEST_POSTGRESQL (default
+postgresql://postgres@127.0.0.1:5432/); SQLite is meant for a small smoke
+run.
 """
 import argparse
 import datetime as dt
@@ -188,8 +191,8 @@ def mix(expression, salt):
 
 def generate_deliveries(masters, deliveries, dialect):
     """Insert the month's leads and deliveries with two INSERT … SELECT
-    statements, bypassing the ORM as a lead platform's intake would at
-    this volume; return the number of leads."""
+    statements: through the ORM they would take hours. Return the number
+    of leads."""
     from sql import Table
 
     from trytond.tools import grouped_slice
