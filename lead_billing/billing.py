@@ -153,38 +153,28 @@ class BillingRun(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def get_summary(cls, runs, names):
-        pool = Pool()
-        RunParty = pool.get('lead.billing.run.party')
-        Invoice = pool.get('account.invoice')
+        RunParty = Pool().get('lead.billing.run.party')
         row = RunParty.__table__()
-        invoice = Invoice.__table__()
         cursor = Transaction().connection.cursor()
-        result = {n: {r.id: 0 for r in runs} for n in names}
+        summary = {n: {r.id: 0 for r in runs} for n in [
+                'buyer_invoice_count', 'delivery_count', 'statement_count',
+                'lead_count', 'missing_agreement_count']}
         for sub_ids in grouped_slice([r.id for r in runs]):
-            cursor.execute(*row.join(invoice, 'LEFT',
-                    condition=row.invoice == invoice.id).select(
-                    row.run, row.role, row.status,
-                    Count(invoice.id), Sum(row.lead_count),
+            cursor.execute(*row.select(
+                    row.run, row.role, row.status, Count(row.invoice),
+                    Count(row.party, distinct=True), Sum(row.lead_count),
                     where=reduce_ids(row.run, sub_ids),
                     group_by=[row.run, row.role, row.status]))
-            for run_id, role, status, documents, leads in cursor:
-                counts = {
-                    'buyer_invoice_count': documents if role == 'buyer' else 0,
-                    'statement_count': (
-                        documents if status == 'billed' and role == 'supplier'
-                        else 0),
-                    'missing_agreement_count': (
-                        documents if status == 'no_agreement' else 0),
-                    'delivery_count': leads if role == 'buyer' else 0,
-                    'lead_count': (
-                        leads if status == 'billed' and role == 'supplier'
-                        else 0),
-                    }
-                if status == 'no_agreement':
-                    counts['missing_agreement_count'] = 1
-                for name in names:
-                    result[name][run_id] += counts[name] or 0
-        return result
+            for run_id, role, status, documents, parties, leads in cursor:
+                if role == 'buyer':
+                    summary['buyer_invoice_count'][run_id] += documents
+                    summary['delivery_count'][run_id] += leads
+                elif status == 'billed':
+                    summary['statement_count'][run_id] += documents
+                    summary['lead_count'][run_id] += leads
+                else:
+                    summary['missing_agreement_count'][run_id] += parties
+        return {n: summary[n] for n in names}
 
     @classmethod
     def get_progress(cls, runs, names):
