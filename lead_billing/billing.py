@@ -313,10 +313,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         tzinfo = company_timezone()
 
-        unbilled = ((delivery.company == self.company.id)
-            & (delivery.invoice_line == Null)
-            & (delivery.billable == Literal(True))
-            & (delivery.state == 'delivered'))
+        unbilled = unbilled_deliveries(delivery, self.company.id)
         cursor.execute(*delivery.select(
                 delivery.buyer, Min(delivery.delivered_at),
                 where=unbilled, group_by=[delivery.buyer]))
@@ -363,10 +360,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         tzinfo = company_timezone()
 
-        unpaid = ((lead.company == self.company.id)
-            & (lead.statement_line == Null)
-            & (lead.quality_state == 'valid')
-            & (lead.purchase_price != Null))
+        unpaid = unpaid_leads(lead, self.company.id)
         cursor.execute(*lead.select(
                 lead.supplier, Min(lead.received_at),
                 where=unpaid, group_by=[lead.supplier]))
@@ -526,25 +520,18 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         for key in keys:
             start, stop = period_bounds(key, tzinfo)
-            matches = [(lead.category == g.category)
-                & (delivery.unit_price == g.unit_price) for g in groups[key]]
-            line_of = Case(*(
-                    (match, line_id(lines[(key, g.category, g.unit_price)]))
-                    for match, g in zip(matches, groups[key])))
+            line_of, matched = line_assignment(
+                key, groups[key], lines, lead.category, delivery.unit_price)
             cursor.execute(*delivery.update(
                     [delivery.invoice_line], [line_of],
                     from_=[lead],
                     where=(lead.id == delivery.lead)
+                    & unbilled_deliveries(delivery, self.company.id)
                     & (delivery.buyer == key.party)
                     & (delivery.currency == key.currency)
                     & (delivery.delivered_at >= start)
                     & (delivery.delivered_at < stop)
-                    & (delivery.invoice_line == Null)
-                    & (delivery.billable == Literal(True))
-                    & (delivery.state == 'delivered')
-                    # a row no line matches would be set to NULL yet
-                    # counted as marked
-                    & Or(matches)))
+                    & matched))
             check_marked(cursor.rowcount, groups[key], key)
 
     def _mark_leads(self, keys, groups, lines, tzinfo):
@@ -554,22 +541,46 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         for key in keys:
             start, stop = period_bounds(key, tzinfo)
-            matches = [(lead.category == g.category)
-                & (lead.purchase_price == g.unit_price) for g in groups[key]]
-            line_of = Case(*(
-                    (match, line_id(lines[(key, g.category, g.unit_price)]))
-                    for match, g in zip(matches, groups[key])))
+            line_of, matched = line_assignment(
+                key, groups[key], lines, lead.category, lead.purchase_price)
             cursor.execute(*lead.update(
                     [lead.statement_line], [line_of],
-                    where=(lead.supplier == key.party)
+                    where=unpaid_leads(lead, self.company.id)
+                    & (lead.supplier == key.party)
                     & (lead.currency == key.currency)
                     & (lead.received_at >= start)
                     & (lead.received_at < stop)
-                    & (lead.statement_line == Null)
-                    & (lead.quality_state == 'valid')
-                    & (lead.purchase_price != Null)
-                    & Or(matches)))
+                    & matched))
             check_marked(cursor.rowcount, groups[key], key)
+
+
+def unbilled_deliveries(delivery, company_id):
+    "The condition on the delivery table that a run still has to bill"
+    return ((delivery.company == company_id)
+        & (delivery.invoice_line == Null)
+        & (delivery.billable == Literal(True))
+        & (delivery.state == 'delivered'))
+
+
+def unpaid_leads(lead, company_id):
+    "The condition on the lead table that a statement still has to pay"
+    return ((lead.company == company_id)
+        & (lead.statement_line == Null)
+        & (lead.quality_state == 'valid')
+        & (lead.purchase_price != Null))
+
+
+def line_assignment(key, groups, lines, category, price):
+    """Return the CASE that gives each row of the document `key` the line
+    of its category and price, and the condition that some line matches
+    it: a row no line matches would be set to NULL yet counted as
+    marked."""
+    matches = [(category == g.category) & (price == g.unit_price)
+        for g in groups]
+    line_of = Case(*(
+            (match, line_id(lines[(key, g.category, g.unit_price)]))
+            for match, g in zip(matches, groups)))
+    return line_of, Or(matches)
 
 
 def line_id(value):
