@@ -303,6 +303,24 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 if not cls(run.id).parties:
                     cls.delete([run])
 
+    @classmethod
+    def unbilled_deliveries(cls, delivery, company_id):
+        """The condition on the delivery table that a run still has to
+        bill; the one definition for reading and for marking"""
+        return ((delivery.company == company_id)
+            & (delivery.invoice_line == Null)
+            & (delivery.billable == Literal(True))
+            & (delivery.state == 'delivered'))
+
+    @classmethod
+    def unpaid_leads(cls, lead, company_id):
+        """The condition on the lead table that a statement still has to
+        pay; the one definition for reading and for marking"""
+        return ((lead.company == company_id)
+            & (lead.statement_line == Null)
+            & (lead.quality_state == 'valid')
+            & (lead.purchase_price != Null))
+
     def _bill_buyers(self, tracker):
         pool = Pool()
         Delivery = pool.get('lead.delivery')
@@ -313,7 +331,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         tzinfo = company_timezone()
 
-        unbilled = unbilled_deliveries(delivery, self.company.id)
+        unbilled = self.unbilled_deliveries(delivery, self.company.id)
         cursor.execute(*delivery.select(
                 delivery.buyer, Min(delivery.delivered_at),
                 where=unbilled, group_by=[delivery.buyer]))
@@ -360,7 +378,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         tzinfo = company_timezone()
 
-        unpaid = unpaid_leads(lead, self.company.id)
+        unpaid = self.unpaid_leads(lead, self.company.id)
         cursor.execute(*lead.select(
                 lead.supplier, Min(lead.received_at),
                 where=unpaid, group_by=[lead.supplier]))
@@ -498,7 +516,8 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         invoice = Invoice(
             company=self.company, type=type_, party=party,
             currency=key.currency, invoice_date=self.invoice_date,
-            lead_billing_run=self, lead_period_start=key.start,
+            lead_document=True, lead_billing_run=self,
+            lead_period_start=key.start,
             lead_period_end=key.end)
         invoice.on_change_type()
         invoice.currency = key.currency
@@ -526,7 +545,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                     [delivery.invoice_line], [line_of],
                     from_=[lead],
                     where=(lead.id == delivery.lead)
-                    & unbilled_deliveries(delivery, self.company.id)
+                    & self.unbilled_deliveries(delivery, self.company.id)
                     & (delivery.buyer == key.party)
                     & (delivery.currency == key.currency)
                     & (delivery.delivered_at >= start)
@@ -545,29 +564,13 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 key, groups[key], lines, lead.category, lead.purchase_price)
             cursor.execute(*lead.update(
                     [lead.statement_line], [line_of],
-                    where=unpaid_leads(lead, self.company.id)
+                    where=self.unpaid_leads(lead, self.company.id)
                     & (lead.supplier == key.party)
                     & (lead.currency == key.currency)
                     & (lead.received_at >= start)
                     & (lead.received_at < stop)
                     & matched))
             check_marked(cursor.rowcount, groups[key], key)
-
-
-def unbilled_deliveries(delivery, company_id):
-    "The condition on the delivery table that a run still has to bill"
-    return ((delivery.company == company_id)
-        & (delivery.invoice_line == Null)
-        & (delivery.billable == Literal(True))
-        & (delivery.state == 'delivered'))
-
-
-def unpaid_leads(lead, company_id):
-    "The condition on the lead table that a statement still has to pay"
-    return ((lead.company == company_id)
-        & (lead.statement_line == Null)
-        & (lead.quality_state == 'valid')
-        & (lead.purchase_price != Null))
 
 
 def line_assignment(key, groups, lines, category, price):

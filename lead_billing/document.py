@@ -71,14 +71,6 @@ def parties_of(invoice):
     return ours, theirs
 
 
-def document_title(invoice):
-    if invoice.lead_self_billing:
-        return gettext('lead_billing.msg_document_title_statement')
-    if invoice.type == 'out' and invoice.total_amount < 0:
-        return gettext('lead_billing.msg_document_title_credit_note')
-    return gettext('lead_billing.msg_document_title_invoice')
-
-
 class LeadDocument(Report):
     "Invoice or self-billing statement of a billing run, with its annex"
     __name__ = 'lead.billing.document'
@@ -109,9 +101,9 @@ class LeadDocument(Report):
                 party_lang = invoice.party.lang
                 with Transaction().set_context(
                         language=party_lang.code if party_lang else None):
-                    title = document_title(invoice)
+                    title = invoice.get_lead_document_title()
                 issuer, recipient = parties_of(invoice)
-                annex = list(annex_rows(invoice))
+                annex = list(invoice.get_lead_annex_rows())
                 documents[invoice.id] = SimpleNamespace(
                     issuer_name=issuer.name,
                     issuer_address=issuer.address,
@@ -148,6 +140,6 @@ class LeadAnnex(Report):
         currency_format = '#,##0.00 "%s"' % invoice.currency.symbol
         with Transaction().set_context(company=invoice.company.id):
             content = annex_workbook(
-                title, headers, annex_rows(invoice), currency_format,
+                title, headers, invoice.get_lead_annex_rows(), currency_format,
                 total_label=gettext('lead_billing.msg_annex_total'))
         return 'xlsx', content, False, title

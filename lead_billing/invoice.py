@@ -25,15 +25,19 @@ logger = logging.getLogger(__name__)
 class Invoice(metaclass=PoolMeta):
     __name__ = 'account.invoice'
 
+    lead_document = fields.Boolean(
+        "Lead Document", readonly=True,
+        help="Printed as the lead document with the annex of its leads "
+        "and e-mailed to the party once posted.")
     lead_billing_run = fields.Many2One(
         'lead.billing.run', "Billing Run", readonly=True,
         ondelete='RESTRICT')
     lead_period_start = fields.Date(
         "Service Period Start", readonly=True,
-        states={'invisible': ~Eval('lead_billing_run')})
+        states={'invisible': ~Eval('lead_document')})
     lead_period_end = fields.Date(
         "Service Period End", readonly=True,
-        states={'invisible': ~Eval('lead_billing_run')})
+        states={'invisible': ~Eval('lead_document')})
     lead_self_billing = fields.Boolean(
         "Self-billing Statement", readonly=True,
         states={'invisible': Eval('type') != 'in'},
@@ -44,11 +48,11 @@ class Invoice(metaclass=PoolMeta):
         states={'invisible': ~Eval('lead_self_billing')})
     lead_document_email = fields.Many2One(
         'ir.email', "Document E-mail", readonly=True, ondelete='SET NULL',
-        states={'invisible': ~Eval('lead_billing_run')},
+        states={'invisible': ~Eval('lead_document')},
         help="The e-mail that sent the posted document to the party.")
     lead_count = fields.Function(
         fields.Integer("Leads",
-            states={'invisible': ~Eval('lead_billing_run')}),
+            states={'invisible': ~Eval('lead_document')}),
         'get_lead_count')
 
     @classmethod
@@ -61,7 +65,7 @@ class Invoice(metaclass=PoolMeta):
     @classmethod
     def copy(cls, invoices, default=None):
         default = default.copy() if default is not None else {}
-        for name in ['lead_billing_run', 'lead_period_start',
+        for name in ['lead_document', 'lead_billing_run', 'lead_period_start',
                 'lead_period_end', 'lead_self_billing',
                 'lead_agreement_reference', 'lead_document_email']:
             default.setdefault(name)
@@ -74,7 +78,7 @@ class Invoice(metaclass=PoolMeta):
     def view_attributes(cls):
         return super().view_attributes() + [
             ('//page[@id="lead_billing"]', 'states', {
-                    'invisible': ~Eval('lead_billing_run'),
+                    'invisible': ~Eval('lead_document'),
                     }),
             ]
 
@@ -100,17 +104,17 @@ class Invoice(metaclass=PoolMeta):
 
     @classmethod
     def print_invoice(cls, invoices):
-        "Store the lead document as the report of invoices from runs"
+        "Store the lead document as the report of lead documents"
         Document = Pool().get('lead.billing.document', type='report')
-        others = [i for i in invoices if not i.lead_billing_run]
+        others = [i for i in invoices if not i.lead_document]
         super().print_invoice(others)
         for invoice in invoices:
-            if invoice.lead_billing_run and not invoice.invoice_report_cache:
+            if invoice.lead_document and not invoice.invoice_report_cache:
                 Document.execute([invoice.id], {})
 
     @classmethod
     def send_lead_documents(cls, invoices):
-        """E-mail each posted run document with its PDF and the annex of
+        """E-mail each posted lead document with its PDF and the annex of
         its leads, once; the message leaves when the transaction commits
         and is logged as an `ir.email` of the invoice."""
         pool = Pool()
@@ -120,7 +124,7 @@ class Invoice(metaclass=PoolMeta):
         invoices = cls.browse(invoices)
         sent = []
         for invoice in invoices:
-            if (not invoice.lead_billing_run
+            if (not invoice.lead_document
                     or invoice.lead_document_email
                     or invoice.state not in {'posted', 'paid'}):
                 continue
@@ -160,6 +164,20 @@ class Invoice(metaclass=PoolMeta):
             invoice.lead_document_email = email
             sent.append(invoice)
         cls.save(sent)
+
+    def get_lead_document_title(self):
+        "The title the lead document of the invoice carries"
+        if self.lead_self_billing:
+            return gettext('lead_billing.msg_document_title_statement')
+        if self.type == 'out' and self.total_amount < 0:
+            return gettext('lead_billing.msg_document_title_credit_note')
+        return gettext('lead_billing.msg_document_title_invoice')
+
+    def get_lead_annex_rows(self):
+        """Yield an AnnexRow for each lead the invoice bills or pays; the
+        rows add up to the untaxed amount"""
+        from .document import annex_rows
+        yield from annex_rows(self)
 
     def _lead_email_text(self):
         Lang = Pool().get('ir.lang')
@@ -245,12 +263,12 @@ class InvoiceReport(metaclass=PoolMeta):
 
     @classmethod
     def _execute(cls, records, header, data, action):
-        "Run documents print as the lead document, whichever report asks"
+        "Lead documents print as such, whichever report asks"
         pool = Pool()
         Invoice = pool.get('account.invoice')
         Document = pool.get('lead.billing.document', type='report')
         invoice, = Invoice.browse(records)
-        if invoice.lead_billing_run:
+        if invoice.lead_document:
             ext, content, _, _ = Document.execute([invoice.id], data)
             return ext, content
         return super()._execute(records, header, data, action)

@@ -1,0 +1,75 @@
+# This file is part of the lead trading suite. See README.rst for details.
+from sql import Null
+
+from trytond.model import fields
+from trytond.modules.lead_billing.bulk import forget_cached
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.tools import grouped_slice, reduce_ids
+from trytond.transaction import Transaction
+
+
+class Delivery(metaclass=PoolMeta):
+    __name__ = 'lead.delivery'
+
+    complaints = fields.One2Many(
+        'lead.complaint', 'delivery', "Complaints", readonly=True)
+    returned = fields.Function(fields.Boolean(
+            "Returned",
+            help="An accepted complaint took the delivery back."),
+        'get_returned', searcher='search_returned')
+
+    @classmethod
+    def get_returned(cls, deliveries, name):
+        Complaint = Pool().get('lead.complaint')
+        complaint = Complaint.__table__()
+        cursor = Transaction().connection.cursor()
+        returned = dict.fromkeys((d.id for d in deliveries), False)
+        for sub_ids in grouped_slice(list(returned)):
+            cursor.execute(*complaint.select(complaint.delivery,
+                    where=reduce_ids(complaint.delivery, sub_ids)
+                    & (complaint.state == 'accepted')))
+            for delivery_id, in cursor:
+                returned[delivery_id] = True
+        return returned
+
+    @classmethod
+    def search_returned(cls, name, clause):
+        _, operator, value = clause
+        accepted = ('complaints', 'where', [('state', '=', 'accepted')])
+        if (operator == '=') == bool(value):
+            return [accepted]
+        return ['NOT', accepted]
+
+
+class Lead(metaclass=PoolMeta):
+    __name__ = 'lead.lead'
+
+    supplier_not_payable = fields.Boolean(
+        "Not Payable to Supplier", readonly=True,
+        states={'invisible': ~Eval('supplier_not_payable')},
+        help="Every buyer of the lead returned it before the supplier was "
+        "paid: no self-billing statement pays it.")
+
+    @classmethod
+    def default_supplier_not_payable(cls):
+        return False
+
+    @classmethod
+    def copy(cls, leads, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('supplier_not_payable')
+        return super().copy(leads, default=default)
+
+    @classmethod
+    def mark_not_payable(cls, leads):
+        "Keep the leads off every statement, unless one pays them already"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        ids = [lead.id for lead in leads]
+        for sub_ids in grouped_slice(ids):
+            cursor.execute(*table.update(
+                    [table.supplier_not_payable], [True],
+                    where=reduce_ids(table.id, sub_ids)
+                    & (table.statement_line == Null)))
+        forget_cached(cls)
