@@ -159,7 +159,8 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         summary = {n: {r.id: 0 for r in runs} for n in [
                 'buyer_invoice_count', 'delivery_count', 'statement_count',
                 'lead_count', 'missing_agreement_count']}
-        for sub_ids in grouped_slice([r.id for r in runs]):
+        for sub_ids in grouped_slice(
+                [r.id for r in runs], backend.MAX_QUERY_PARAMS):
             cursor.execute(*row.select(
                     row.run, row.role, row.status, Count(row.invoice),
                     Count(row.party, distinct=True), Sum(row.lead_count),
@@ -345,7 +346,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                     start=period.start, end=period.end))
             start, stop = period.utc_bounds(tzinfo)
             groups = defaultdict(list)
-            for sub_ids in grouped_slice(party_ids):
+            for sub_ids in grouped_slice(party_ids, backend.MAX_QUERY_PARAMS):
                 query = delivery.join(lead,
                     condition=delivery.lead == lead.id).select(
                     delivery.buyer, delivery.currency, lead.category,
@@ -399,7 +400,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                     start=period.start, end=period.end))
             start, stop = period.utc_bounds(tzinfo)
             groups = defaultdict(list)
-            for sub_ids in grouped_slice(party_ids):
+            for sub_ids in grouped_slice(party_ids, backend.MAX_QUERY_PARAMS):
                 cursor.execute(*lead.select(
                         lead.supplier, lead.currency, lead.category,
                         lead.purchase_price, Count(lead.id),

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from sql.aggregate import Count
 
 import trytond.config as config
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
@@ -138,9 +139,13 @@ class Invoice(metaclass=PoolMeta):
             language = party.lang.code if party.lang else None
             with Transaction().set_context(language=language):
                 files = []
-                for Report in [Document, Annex]:
+                document_name = slugify(
+                    f'{invoice.get_lead_document_title()} {invoice.number}')
+                for Report, name in [
+                        (Document, document_name), (Annex, None)]:
                     ext, content, _, title = Report.execute([invoice.id], {})
-                    files.append((f'{slugify(title)}.{ext}', content))
+                    files.append(
+                        (f'{name or slugify(title)}.{ext}', content))
                 subject, body = invoice._lead_email_text()
             msg = EmailMessage()
             msg.set_content(body)
@@ -226,7 +231,8 @@ class InvoiceLine(metaclass=PoolMeta):
                 (Delivery, 'invoice_line'), (Lead, 'statement_line')]:
             table = Model.__table__()
             link = getattr(table, column)
-            for sub_ids in grouped_slice(list(counts)):
+            for sub_ids in grouped_slice(
+                    list(counts), backend.MAX_QUERY_PARAMS):
                 cursor.execute(*table.select(link, Count(table.id),
                         where=reduce_ids(link, sub_ids),
                         group_by=[link]))
@@ -252,7 +258,7 @@ class InvoiceLine(metaclass=PoolMeta):
                 (Delivery, 'invoice_line'), (Lead, 'statement_line')]:
             table = Model.__table__()
             link = getattr(table, column)
-            for sub_ids in grouped_slice(line_ids):
+            for sub_ids in grouped_slice(line_ids, backend.MAX_QUERY_PARAMS):
                 cursor.execute(*table.update(
                         [link], [None], where=reduce_ids(link, sub_ids)))
             forget_cached(Model)

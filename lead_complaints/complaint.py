@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 from sql import Null
 from sql.aggregate import Count
-from sql.operators import Equal
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
-    Exclude, Index, ModelSQL, ModelView, Workflow, fields)
+    Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.model.exceptions import AccessError
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.lead_billing import validation
@@ -144,6 +144,10 @@ class Complaint(Workflow, ModelSQL, ModelView):
     supplier_state = fields.Function(
         fields.Selection(SUPPLIER_STATES, "Supplier Side"),
         'get_supplier_state')
+    # The delivery while the complaint holds it (draft, submitted, accepted)
+    # and empty afterwards, so that a plain unique index, which every
+    # backend enforces, allows one holding complaint per delivery.
+    holding_delivery = fields.Integer("Holding Delivery", readonly=True)
 
     del _draft
 
@@ -152,9 +156,7 @@ class Complaint(Workflow, ModelSQL, ModelView):
         super().__setup__()
         t = cls.__table__()
         cls._sql_constraints += [
-            ('delivery_holding_exclude',
-                Exclude(t, (t.delivery, Equal),
-                    where=t.state.in_(HOLDING_STATES)),
+            ('holding_delivery_unique', Unique(t, t.holding_delivery),
                 'lead_complaints.msg_complaint_delivery_unique'),
             ]
         cls._sql_indexes.update({
@@ -277,7 +279,26 @@ class Complaint(Workflow, ModelSQL, ModelView):
                 delivery = Delivery(values['delivery'])
                 values.setdefault('buyer', delivery.buyer.id)
                 values.setdefault('company', delivery.company.id)
+            if values.get('state', 'draft') in HOLDING_STATES:
+                values['holding_delivery'] = values.get('delivery')
+            else:
+                values['holding_delivery'] = None
         return super().create(vlist)
+
+    @classmethod
+    def write(cls, *args):
+        # A complaint only leaves the holding states (to rejected or
+        # cancelled), and its delivery only changes while it is a draft
+        actions = iter(args)
+        args = []
+        for complaints, values in zip(actions, actions):
+            values = values.copy()
+            if 'delivery' in values:
+                values['holding_delivery'] = values['delivery']
+            if values.get('state', 'draft') not in HOLDING_STATES:
+                values['holding_delivery'] = None
+            args.extend((complaints, values))
+        super().write(*args)
 
     @classmethod
     def validate_fields(cls, complaints, field_names):
@@ -321,7 +342,8 @@ class Complaint(Workflow, ModelSQL, ModelView):
     @classmethod
     def copy(cls, complaints, default=None):
         default = default.copy() if default is not None else {}
-        for name in ['submitted_at', 'submitted_by', 'over_cap',
+        for name in ['holding_delivery', 'submitted_at', 'submitted_by',
+                'over_cap',
                 'period_return_rate', 'auto_check', 'decision_note',
                 'decided_at', 'decided_by', 'decided_automatically',
                 'credit_line', 'supplier_amount', 'supplier_line']:
@@ -344,28 +366,44 @@ class Complaint(Workflow, ModelSQL, ModelView):
     @classmethod
     @Workflow.transition('submitted')
     def _submit(cls, complaints):
-        Lang = Pool().get('ir.lang')
-        tzinfo = company_timezone()
         now = dt.datetime.now()
-        today = local_date(now, tzinfo)
-        for complaint in complaints:
-            deadline = complaint.compute_deadline(tzinfo)
-            if not within_window(today, deadline):
-                lang = Lang.get()
-                raise ComplaintRefused(gettext(
-                        'lead_complaints.msg_complaint_window_closed',
-                        delivery=complaint.delivery.rec_name,
-                        deadline=lang.strftime(deadline),
-                        today=lang.strftime(today)))
+        for complaint, refusal in zip(
+                complaints, cls.window_refusals(complaints, now)):
+            if refusal:
+                raise ComplaintRefused(refusal)
         cls.write(complaints, {
                 'submitted_at': now,
                 'submitted_by': Transaction().user,
                 })
 
     @classmethod
+    def window_refusals(cls, complaints, at):
+        """Return for each complaint the message that refuses it when made
+        at `at` (naive UTC) after its window closed, else None"""
+        Lang = Pool().get('ir.lang')
+        tzinfo = company_timezone()
+        today = local_date(at, tzinfo)
+        lang = Lang.get()
+        refusals = []
+        for complaint in complaints:
+            deadline = complaint.compute_deadline(tzinfo)
+            if within_window(today, deadline):
+                refusals.append(None)
+            else:
+                refusals.append(gettext(
+                        'lead_complaints.msg_complaint_window_closed',
+                        delivery=complaint.delivery.rec_name,
+                        deadline=lang.strftime(deadline),
+                        today=lang.strftime(today)))
+        return refusals
+
+    @classmethod
     def flag_over_cap(cls, complaints):
         """Record for each complaint the buyer's return rate of the billing
-        period of its delivery, and flag it when that is over the cap"""
+        period of its delivery, and flag it when that is over the cap.
+
+        Complaints submitted together count in turn, oldest first: each one
+        is judged with the returns before it, not with those after it."""
         pool = Pool()
         Delivery = pool.get('lead.delivery')
         delivery = Delivery.__table__()
@@ -388,19 +426,23 @@ class Complaint(Workflow, ModelSQL, ModelView):
             cursor.execute(*delivery.select(Count(delivery.id),
                     where=in_period))
             delivered, = cursor.fetchone()
+            judged = [r.id for r in records]
             cursor.execute(*delivery.join(complaint,
                     condition=complaint.delivery == delivery.id).select(
                     Count(complaint.id),
                     where=in_period
-                    & complaint.state.in_(['submitted', 'accepted'])))
+                    & complaint.state.in_(['submitted', 'accepted'])
+                    & ~complaint.id.in_(judged)))
             returned, = cursor.fetchone()
-            rate = return_rate(returned, delivered)
-            over = exceeds_cap(returned, delivered, buyer.lead_return_cap)
-            to_write.extend((records, {
-                        'period_return_rate': rate.quantize(
-                            RATE_EXPONENT),
-                        'over_cap': over,
-                        }))
+            for record in sorted(records, key=lambda r: r.id):
+                returned += 1
+                rate = return_rate(returned, delivered)
+                to_write.extend(([record], {
+                            'period_return_rate': rate.quantize(
+                                RATE_EXPONENT),
+                            'over_cap': exceeds_cap(
+                                returned, delivered, buyer.lead_return_cap),
+                            }))
         if to_write:
             cls.write(*to_write)
 
@@ -529,10 +571,16 @@ class Complaint(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Delivery = pool.get('lead.delivery')
         Lead = pool.get('lead.lead')
-        cls.lock(complaints)
-        deliveries = [c.delivery for c in complaints]
-        Delivery.lock(deliveries)
-        Lead.lock(list({d.lead for d in deliveries}))
+        # Write the complaints and their leads first: a concurrent decision
+        # on the same complaint, or on another delivery of the same lead,
+        # waits for this transaction and then fails to serialize, so Tryton
+        # runs it again on what this one committed.
+        cls.write(complaints, {
+                'decided_at': dt.datetime.now(),
+                'decided_by': None if automatic else Transaction().user,
+                'decided_automatically': automatic,
+                })
+        Lead.claim(list({c.delivery.lead for c in complaints}))
         for complaint in complaints:
             line = complaint.delivery.invoice_line
             if line and line.invoice.state == 'draft':
@@ -540,11 +588,6 @@ class Complaint(Workflow, ModelSQL, ModelView):
                         'lead_complaints.msg_complaint_draft_invoice',
                         complaint=complaint.rec_name,
                         invoice=line.invoice.rec_name))
-        cls.write(complaints, {
-                'decided_at': dt.datetime.now(),
-                'decided_by': None if automatic else Transaction().user,
-                'decided_automatically': automatic,
-                })
         unbilled = [c.delivery for c in complaints
             if not c.delivery.invoice_line]
         if unbilled:
@@ -621,7 +664,7 @@ class Complaint(Workflow, ModelSQL, ModelView):
         reversed_before = defaultdict(int)
         returned_before = defaultdict(int)
         delivered = defaultdict(int)
-        for sub_leads in grouped_slice(leads):
+        for sub_leads in grouped_slice(leads, backend.MAX_QUERY_PARAMS):
             lead_ids = [lead.id for lead in sub_leads]
             cursor.execute(*delivery.select(delivery.lead,
                     Count(delivery.id),

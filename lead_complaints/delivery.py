@@ -1,6 +1,7 @@
 # This file is part of the lead trading suite. See README.rst for details.
 from sql import Null
 
+from trytond import backend
 from trytond.model import fields
 from trytond.modules.lead_billing.bulk import forget_cached
 from trytond.pool import Pool, PoolMeta
@@ -25,7 +26,7 @@ class Delivery(metaclass=PoolMeta):
         complaint = Complaint.__table__()
         cursor = Transaction().connection.cursor()
         returned = dict.fromkeys((d.id for d in deliveries), False)
-        for sub_ids in grouped_slice(list(returned)):
+        for sub_ids in grouped_slice(list(returned), backend.MAX_QUERY_PARAMS):
             cursor.execute(*complaint.select(complaint.delivery,
                     where=reduce_ids(complaint.delivery, sub_ids)
                     & (complaint.state == 'accepted')))
@@ -62,12 +63,26 @@ class Lead(metaclass=PoolMeta):
         return super().copy(leads, default=default)
 
     @classmethod
+    def claim(cls, leads):
+        """Take the row locks of the leads by writing them unchanged, so
+        that two transactions deciding on returns of one lead cannot both
+        compute its supplier shares from the same state"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice(
+                [lead.id for lead in leads], backend.MAX_QUERY_PARAMS):
+            cursor.execute(*table.update(
+                    [table.supplier_not_payable],
+                    [table.supplier_not_payable],
+                    where=reduce_ids(table.id, sub_ids)))
+
+    @classmethod
     def mark_not_payable(cls, leads):
         "Keep the leads off every statement, unless one pays them already"
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         ids = [lead.id for lead in leads]
-        for sub_ids in grouped_slice(ids):
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
             cursor.execute(*table.update(
                     [table.supplier_not_payable], [True],
                     where=reduce_ids(table.id, sub_ids)

@@ -1,6 +1,7 @@
 # This file is part of the lead trading suite. See README.rst for details.
 """Invoice corrections for accepted complaints, and the returns netted on
 self-billing statements, in the documents and their annex"""
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.modules.lead_billing.annex import AnnexRow
@@ -107,7 +108,7 @@ class InvoiceLine(metaclass=PoolMeta):
         complaint = Complaint.__table__()
         cursor = Transaction().connection.cursor()
         super().release_leads(line_ids)
-        for sub_ids in grouped_slice(line_ids):
+        for sub_ids in grouped_slice(line_ids, backend.MAX_QUERY_PARAMS):
             cursor.execute(*complaint.update(
                     [complaint.supplier_line], [None],
                     where=reduce_ids(complaint.supplier_line, sub_ids)))

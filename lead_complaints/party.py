@@ -1,6 +1,7 @@
 # This file is part of the lead trading suite. See README.rst for details.
 from sql.aggregate import Count
 
+from trytond import backend
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -62,7 +63,8 @@ class Party(metaclass=PoolMeta):
         for name in names:
             party_column = columns[name]
             counts = {p.id: [0, 0] for p in parties}
-            for sub_ids in grouped_slice(list(counts)):
+            for sub_ids in grouped_slice(
+                    list(counts), backend.MAX_QUERY_PARAMS):
                 query = delivery.join(lead,
                     condition=delivery.lead == lead.id
                     ).join(complaint, 'LEFT',

@@ -7,6 +7,7 @@ Translations" creates the German rows and `translation_export` writes the
 file for the module. Each of its entries must have a German text in
 locale/de.po that is not fuzzy and keeps the placeholders of the English.
 """
+import importlib
 import re
 import unittest
 from collections import Counter
@@ -19,10 +20,7 @@ from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
-MODULE = 'lead_billing'
 LANGUAGE = 'de'
-PO_PATH = Path(__file__).resolve().parent.parent / 'locale' / (
-    LANGUAGE + '.po')
 
 # Python %-format conversions, named or not; "%%" is a literal percent
 PLACEHOLDER = re.compile(
@@ -60,15 +58,22 @@ def translations(entry):
     return [entry.msgstr]
 
 
-class LeadBillingTranslationTestCase(unittest.TestCase):
-    "Test the German translation of the Lead Billing module"
+class TranslationTestMixin:
+    """Test the German translation of `module`: `menu` is the XML id of one
+    of its menus and `field` a (model, field name) it defines"""
+    module = None
+    menu = None
+    field = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        activate_module(MODULE)
-        cls.po = polib.pofile(str(PO_PATH))
+        activate_module(cls.module)
+        package = importlib.import_module(f'trytond.modules.{cls.module}')
+        cls.po_path = Path(package.__file__).resolve().parent / 'locale' / (
+            LANGUAGE + '.po')
+        cls.po = polib.pofile(str(cls.po_path))
         cls.template = cls.export_template()
 
     @classmethod
@@ -97,7 +102,7 @@ class LeadBillingTranslationTestCase(unittest.TestCase):
         update.do_update({})
         TranslationUpdate.delete(session_id)
 
-        content = Translation.translation_export(LANGUAGE, MODULE)
+        content = Translation.translation_export(LANGUAGE, cls.module)
         return polib.pofile(content.decode('utf-8') if content else '')
 
     def entries(self):
@@ -111,27 +116,27 @@ class LeadBillingTranslationTestCase(unittest.TestCase):
         Translation = pool.get('ir.translation')
         ModelData = pool.get('ir.model.data')
         Menu = pool.get('ir.ui.menu')
-        Lead = pool.get('lead.lead')
+        model, field = self.field
+        Model = pool.get(model)
 
-        Translation.translation_import(LANGUAGE, MODULE, [str(PO_PATH)])
+        Translation.translation_import(
+            LANGUAGE, self.module, [str(self.po_path)])
 
         def expected(msgctxt):
             entry, = (e for e in self.po if e.msgctxt == msgctxt)
             return entry.msgstr
-        menu_id = ModelData.get_id(MODULE, 'menu_lead_trading')
+        menu_id = ModelData.get_id(self.module, self.menu)
         with Transaction().set_context(language=LANGUAGE):
             self.assertEqual(Menu(menu_id).name,
-                expected('model:ir.ui.menu,name:menu_lead_trading'))
+                expected(f'model:ir.ui.menu,name:{self.menu}'))
             self.assertEqual(
-                Lead.fields_get(['supplier'])['supplier']['string'],
-                expected('field:lead.lead,supplier:'))
+                Model.fields_get([field])[field]['string'],
+                expected(f'field:{model},{field}:'))
 
     def test_template_not_empty(self):
         "The exported template holds the strings of the module"
-        keys = {entry_key(e) for e in self.template}
-        self.assertIn(
-            ('model:ir.ui.menu,name:menu_lead_trading', 'Lead Trading', None),
-            keys)
+        keys = {entry_key(e)[0] for e in self.template}
+        self.assertIn(f'model:ir.ui.menu,name:{self.menu}', keys)
         self.assertTrue(
             any(k[0].startswith('view:') for k in keys),
             msg="No view string in the template")
@@ -158,14 +163,14 @@ class LeadBillingTranslationTestCase(unittest.TestCase):
             "fuzzy": fuzzy,
             }
         self.assertEqual({k: v for k, v in problems.items() if v}, {},
-            msg=f"Strings of the module not translated in {PO_PATH.name}")
+            msg=f"Strings of the module not translated in {self.po_path}")
 
     def test_no_stale_entry(self):
         "The translation file holds no string the module no longer has"
         keys = {entry_key(e) for e in self.template}
         stale = [entry_name(k) for k in self.entries() if k not in keys]
         self.assertEqual(stale, [],
-            msg=f"Entries of {PO_PATH.name} unknown to the module")
+            msg=f"Entries of {self.po_path} unknown to the module")
 
     def test_placeholders_kept(self):
         "Each translation has exactly the placeholders of its source"
@@ -181,4 +186,11 @@ class LeadBillingTranslationTestCase(unittest.TestCase):
                         f'{describe(source)} != '
                         f'{describe(placeholders(text))}')
         self.assertEqual(wrong, [],
-            msg=f"Placeholders changed in {PO_PATH.name}")
+            msg=f"Placeholders changed in {self.po_path}")
+
+
+class LeadBillingTranslationTestCase(TranslationTestMixin, unittest.TestCase):
+    "Test the German translation of the Lead Billing module"
+    module = 'lead_billing'
+    menu = 'menu_lead_trading'
+    field = ('lead.lead', 'supplier')

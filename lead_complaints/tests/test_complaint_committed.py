@@ -1,0 +1,122 @@
+# This file is part of the lead trading suite. See README.rst for details.
+"""Complaints against committed data: the invoice correction e-mailed after
+commit, once; two users accepting the same complaint at once credit once"""
+import threading
+import unittest
+
+from aiosmtpd.controller import Controller
+
+import trytond.config as config
+from trytond import backend
+from trytond.modules.lead_billing.tests.test_billing_committed import (
+    BillingCommittedTestCase, Mailbox, free_port, run_with_retries)
+from trytond.modules.lead_billing.tests.tools import run_committed
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME
+from trytond.transaction import Transaction
+
+from .tools import ago, complain, deliver, run_billing, weekly_parties
+
+
+class ComplaintCommittedTestCase(BillingCommittedTestCase):
+    module = 'lead_complaints'
+
+    # the billing tests of the base class run in lead_billing already
+    test_documents_emailed_after_commit_once = None
+    test_failure_in_the_middle_leaves_nothing = None
+    test_concurrent_runs_bill_once = None
+
+    def billed_complaint(self, reference):
+        """Deliver a lead, bill it in a posted run and file a complaint
+        about it, all committed; return the complaint id"""
+        def prepare(fixture):
+            weekly_parties(fixture)
+            delivery, = deliver(fixture, reference, fixture.buyer,
+                delivered_at=ago(days=10))
+            run_billing(fixture)
+            return complain(delivery, 'FAKE').id
+        return run_committed(DB_NAME, self.in_company(prepare))
+
+    def test_correction_emailed_after_commit_once(self):
+        mailbox = Mailbox()
+        port = free_port()
+        controller = Controller(mailbox, hostname='127.0.0.1', port=port)
+        controller.start()
+        self.addCleanup(controller.stop)
+        self.addCleanup(config.set, 'email', 'uri',
+            config.get('email', 'uri'))
+        config.set('email', 'uri', f'smtp://127.0.0.1:{port}')
+        complaint_id = self.billed_complaint('MAILC')
+
+        def accept(fixture):
+            Complaint = Pool().get('lead.complaint')
+            Complaint.accept([Complaint(complaint_id)])
+            self.assertEqual(mailbox.messages, [], "sent before commit")
+            return list(Transaction().tasks)
+        tasks = run_committed(DB_NAME, self.in_company(accept))
+        for task_id in tasks * 2:
+            run_committed(DB_NAME, lambda: Pool().get('ir.queue')(
+                    task_id).run())
+
+        # the run's own documents may be sent meanwhile; one correction
+        (recipients, message), = [(r, m) for r, m in mailbox.messages
+            if 'correction' in m['Subject']]
+        self.assertEqual(recipients, ['einkauf@solar-nord.example'])
+        self.assertIn('Invoice correction', message['Subject'])
+        names = sorted(part.get_filename()
+            for part in message.iter_attachments())
+        self.assertEqual([n.rsplit('.', 1)[1] for n in names],
+            ['pdf', 'xlsx'])
+        self.assertTrue(names[0].startswith('Invoice-Correction-'), names)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            Complaint = Pool().get('lead.complaint')
+            credit = Complaint(complaint_id).credit_note
+            self.assertEqual(credit.state, 'posted')
+            self.assertTrue(credit.lead_document_email)
+            self.assertIn(credit.number, message['Subject'])
+
+    @unittest.skipUnless(backend.name == 'postgresql',
+        "concurrent transactions need PostgreSQL (runs in its pass)")
+    def test_concurrent_accept_credits_once(self):
+        complaint_id = self.billed_complaint('CONCC')
+        barrier = threading.Barrier(2, timeout=30)
+        errors = []
+
+        def accept(fixture):
+            Complaint = Pool().get('lead.complaint')
+            complaint = Complaint(complaint_id)
+            complaint.state  # read before the other one commits
+            if not barrier.broken:
+                try:
+                    barrier.wait()
+                except threading.BrokenBarrierError:
+                    pass
+            Complaint.accept([complaint])
+
+        def start():
+            try:
+                run_with_retries(self.in_company(accept))
+            except Exception as exception:
+                errors.append(exception)
+            finally:
+                barrier.abort()
+        threads = [threading.Thread(target=start) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        self.assertEqual(errors, [])
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            pool = Pool()
+            Complaint = pool.get('lead.complaint')
+            Invoice = pool.get('account.invoice')
+            complaint = Complaint(complaint_id)
+            self.assertEqual(complaint.state, 'accepted')
+            corrections = Invoice.search([
+                    ('lead_correction', '=', True),
+                    ('lines.lead_credited_complaints', '=', complaint_id),
+                    ])
+            self.assertEqual(corrections, [complaint.credit_note])
+            self.assertEqual(
+                complaint.credit_note.total_amount, -36)
