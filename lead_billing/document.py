@@ -102,6 +102,7 @@ class LeadDocument(Report):
                 with Transaction().set_context(
                         language=party_lang.code if party_lang else None):
                     title = invoice.get_lead_document_title()
+                    intro = invoice.get_lead_document_intro()
                 issuer, recipient = parties_of(invoice)
                 annex = list(invoice.get_lead_annex_rows())
                 documents[invoice.id] = SimpleNamespace(
@@ -112,6 +113,7 @@ class LeadDocument(Report):
                     recipient_address=recipient.address,
                     recipient_tax_id=recipient.tax_id,
                     title=title,
+                    intro=intro,
                     annex=annex,
                     annex_count=len(annex),
                     annex_total=sum(

@@ -178,6 +178,11 @@ class Invoice(metaclass=PoolMeta):
             return gettext('lead_billing.msg_document_title_credit_note')
         return gettext('lead_billing.msg_document_title_invoice')
 
+    def get_lead_document_intro(self):
+        """The sentence that opens the lead document, when it is not the
+        one of an invoice or a statement"""
+        return None
+
     def get_lead_annex_rows(self):
         """Yield an AnnexRow for each lead the invoice bills or pays; the
         rows add up to the untaxed amount"""

@@ -33,6 +33,12 @@ class Invoice(metaclass=PoolMeta):
             return gettext('lead_complaints.msg_document_title_correction')
         return super().get_lead_document_title()
 
+    def get_lead_document_intro(self):
+        if self.lead_correction:
+            return gettext('lead_complaints.msg_document_intro_correction',
+                description=self.description or '')
+        return super().get_lead_document_intro()
+
     def get_lead_annex_rows(self):
         if not self.lead_correction:
             yield from super().get_lead_annex_rows()

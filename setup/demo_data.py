@@ -61,6 +61,16 @@ SUPPLIERS = [
     ('L009', "Kfz-Tarifportal GmbH", ['KFZ'], 'monthly', 6, False),
     ('L010', "Immoanfragen Süd GmbH", ['IMMO'], 'monthly', 4, False),
     ]
+# What buyers write when they return a lead
+COMPLAINT_TEXTS = [
+    "Dreimal angerufen, niemand erreichbar.",
+    "Kunde hat keine Anfrage gestellt.",
+    "Telefonnummer existiert nicht.",
+    "Kunde wohnt außerhalb unseres Gebiets.",
+    "Lead kam bereits von einem anderen Anbieter.",
+    "Kunde hat kein Interesse mehr.",
+    "Name und Adresse passen nicht zusammen.",
+    ]
 # One supplier with a price of its own
 SUPPLIER_PRICE = ('L003', 'PKV', '25.00')
 INTERNAL_BUYER = 'K030'
@@ -1046,10 +1056,20 @@ def run(database, leads, seed):
     started = time.monotonic()
     billed = billing_run(database, admin_id, company_id, today)
     log(f"demo data: billing run done in {time.monotonic() - started:.1f}s")
+    complained = None
+    if 'lead.complaint' in pool.object_name_list():
+        started = time.monotonic()
+        complained = complaints(database, admin_id, company_id, seed)
+        log(f"demo data: complaints done in "
+            f"{time.monotonic() - started:.1f}s")
     summary(database, admin_id, company_id, statuses, delivery_statuses)
     log("  billing run up to {}: {} buyer invoices for {} deliveries, "
         "{} self-billing statements for {} leads, {} suppliers without "
         "agreement".format(*billed))
+    if complained:
+        log("  complaints: " + ", ".join(
+                f'{state} {count}' for state, count in sorted(
+                    complained.items())))
 
 
 def billing_run(database, admin_id, company_id, today):
@@ -1067,6 +1087,67 @@ def billing_run(database, admin_id, company_id, today):
                 run.statement_count, run.lead_count,
                 run.missing_agreement_count)
     return run_committed(database, bill, user=admin_id)
+
+
+def complaints(database, admin_id, company_id, seed):
+    """Let buyers return some of the leads of the last six weeks, for the
+    reasons they would, and decide most of them: the complaint list and
+    its analysis then show every state, invoice corrections for returns
+    of billed leads and supplier shares to be netted."""
+    rng = random.Random(seed)
+
+    def complain():
+        pool = Pool()
+        Complaint = pool.get('lead.complaint')
+        Delivery = pool.get('lead.delivery')
+        Party = pool.get('party.party')
+        Reason = pool.get('lead.complaint.reason')
+        with Transaction().set_context(company=company_id):
+            buyers = Party.search([
+                    ('lead_buyer', '=', True),
+                    ('lead_internal', '!=', True),
+                    ], order=[('code', 'ASC')])
+            # Some buyers negotiated a longer window, some a return cap
+            Party.write(buyers[:8], {'lead_complaint_window_days': 45})
+            Party.write(buyers[2:4], {'lead_return_cap': Decimal('0.05')})
+            window_start = dt.datetime.now() - dt.timedelta(days=42)
+            deliveries = Delivery.search([
+                    ('buyer', 'in', [b.id for b in buyers[:8]]),
+                    ('delivered_at', '>=', window_start),
+                    ('billable', '=', True),
+                    ], order=[('id', 'ASC')])
+            reasons = {r.code: r for r in Reason.search([])}
+            weights = [('UNREACHABLE', 30), ('NO_INTEREST', 20),
+                ('PHONE', 15), ('FAKE', 10), ('DUPLICATE', 10),
+                ('AREA', 10), ('EMAIL', 5)]
+            chosen = rng.sample(deliveries, min(len(deliveries), 160))
+            drafts = Complaint.create([{
+                        'delivery': d.id,
+                        'reason': reasons[weighted(rng, weights)].id,
+                        'description': rng.choice(COMPLAINT_TEXTS),
+                        } for d in chosen])
+            in_time = [c for c, refusal in zip(drafts,
+                    Complaint.window_refusals(drafts, dt.datetime.now()))
+                if not refusal]
+            Complaint.delete([c for c in drafts if c not in in_time])
+            Complaint.submit(in_time[5:])
+            submitted = Complaint.search([('state', '=', 'submitted')],
+                order=[('id', 'ASC')])
+            rng.shuffle(submitted)
+            cut = len(submitted) // 10
+            to_accept = submitted[:cut * 4]
+            to_reject = submitted[cut * 4:cut * 6]
+            to_cancel = submitted[cut * 6:cut * 6 + 3]
+            Complaint.write(to_accept, {
+                    'decision_note': "Lead geprüft, Reklamation berechtigt."})
+            Complaint.accept(to_accept)
+            Complaint.write(to_reject, {
+                    'decision_note': "Kontakt wurde beim zweiten Versuch "
+                    "erreicht; Lead ist verwertbar."})
+            Complaint.reject(to_reject)
+            Complaint.cancel(to_cancel)
+            return Counter(c.state for c in Complaint.search([]))
+    return run_committed(database, complain, user=admin_id)
 
 
 def summary(database, admin_id, company_id, statuses, delivery_statuses):
