@@ -134,8 +134,8 @@ class Complaint(Workflow, ModelSQL, ModelView):
     supplier_amount = Monetary(
         "Supplier Share", currency='currency', digits='currency',
         readonly=True,
-        help="What the supplier was paid (or would be paid) for the "
-        "returned delivery and gives back.")
+        help="The share of the lead's purchase price that the supplier "
+        "gives back for the returned delivery.")
     supplier_line = fields.Many2One(
         'account.invoice.line', "Statement Line", readonly=True,
         ondelete='SET NULL',

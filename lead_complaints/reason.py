@@ -20,7 +20,7 @@ class Reason(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     description = fields.Text("Description", translate=True)
     auto_rule = fields.Selection(
         AUTO_RULES, "Automatic Acceptance", sort=False,
-        help="Accept a complaint for this reason without a person when the "
+        help="Accept a complaint for this reason automatically when the "
         "lead fails this check again; otherwise a person decides.")
 
     @classmethod

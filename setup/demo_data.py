@@ -1057,7 +1057,7 @@ def run(database, leads, seed):
     billed = billing_run(database, admin_id, company_id, today)
     log(f"demo data: billing run done in {time.monotonic() - started:.1f}s")
     complained = None
-    if 'lead.complaint' in pool.object_name_list():
+    if 'lead.complaint' in dict(pool.iterobject()):
         started = time.monotonic()
         complained = complaints(database, admin_id, company_id, seed)
         log(f"demo data: complaints done in "
@@ -1134,10 +1134,12 @@ def complaints(database, admin_id, company_id, seed):
             submitted = Complaint.search([('state', '=', 'submitted')],
                 order=[('id', 'ASC')])
             rng.shuffle(submitted)
-            cut = len(submitted) // 10
-            to_accept = submitted[:cut * 4]
-            to_reject = submitted[cut * 4:cut * 6]
-            to_cancel = submitted[cut * 6:cut * 6 + 3]
+            # 40 % accepted, 20 % rejected, a few cancelled, the rest open
+            accepted = max(1, len(submitted) * 4 // 10)
+            rejected = accepted + max(1, len(submitted) * 2 // 10)
+            to_accept = submitted[:accepted]
+            to_reject = submitted[accepted:rejected]
+            to_cancel = submitted[rejected:rejected + 3]
             Complaint.write(to_accept, {
                     'decision_note': "Lead geprüft, Reklamation berechtigt."})
             Complaint.accept(to_accept)

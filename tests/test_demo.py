@@ -171,9 +171,12 @@ def test_leads(db):
 def test_deliveries(db):
     total, = one(db, "SELECT COUNT(*) FROM lead_delivery")
     assert total > LEADS / 2
+    # deliveries returned by an accepted complaint are not billable either
     rows = db.execute("""
         SELECT p.lead_internal, d.billable, COUNT(*)
         FROM lead_delivery d JOIN party_party p ON p.id = d.buyer
+        WHERE NOT EXISTS (SELECT 1 FROM lead_complaint c
+            WHERE c.delivery = d.id AND c.state = 'accepted')
         GROUP BY 1, 2""").fetchall()
     counts = {(bool(internal), bool(billable)): count
         for internal, billable, count in rows}
@@ -219,6 +222,24 @@ def test_accounting(db):
         JOIN account_invoice_payment_term t
             ON t.id = c.default_customer_payment_term""")
     assert term == "14 Tage netto"
+
+
+def test_complaints(db):
+    states = dict(db.execute(
+            "SELECT state, COUNT(*) FROM lead_complaint GROUP BY state"))
+    assert set(states) == {
+        'draft', 'submitted', 'accepted', 'rejected', 'cancelled'}, states
+    corrections, total = one(db, """
+        SELECT COUNT(*), SUM(CAST(total_amount_cache AS NUMERIC))
+        FROM account_invoice
+        WHERE lead_correction AND state = 'posted'""")
+    assert corrections > 0
+    assert total < 0
+    returned_unbilled, = one(db, """
+        SELECT COUNT(*) FROM lead_delivery d
+        JOIN lead_complaint c ON c.delivery = d.id
+        WHERE c.state = 'accepted' AND NOT d.billable""")
+    assert returned_unbilled > 0
 
 
 def test_second_run_reuses(demo):

@@ -216,7 +216,7 @@ def document(record):
             recipient_name='Lead Handel GmbH',
             recipient_address=COMPANY_ADDRESS,
             recipient_tax_id='DE123456789',
-            title='Gutschrift (Self-billing Statement)',
+            title='Gutschrift (Self-billing Statement)', intro=None,
             annex=ANNEX, annex_count=3, annex_total=Decimal('25.50'))
     return SimpleNamespace(
         issuer_name='Lead Handel GmbH',
@@ -225,7 +225,7 @@ def document(record):
         recipient_name=record.party.rec_name,
         recipient_address='Sonnenallee 3\n10115 Berlin',
         recipient_tax_id='',
-        title='Invoice',
+        title='Invoice', intro=None,
         annex=ANNEX, annex_count=3, annex_total=Decimal('25.50'))
 
 

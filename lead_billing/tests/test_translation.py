@@ -135,8 +135,9 @@ class TranslationTestMixin:
 
     def test_template_not_empty(self):
         "The exported template holds the strings of the module"
-        keys = {entry_key(e)[0] for e in self.template}
-        self.assertIn(f'model:ir.ui.menu,name:{self.menu}', keys)
+        keys = {entry_key(e) for e in self.template}
+        self.assertIn(f'model:ir.ui.menu,name:{self.menu}',
+            {msgctxt for msgctxt, _, _ in keys})
         self.assertTrue(
             any(k[0].startswith('view:') for k in keys),
             msg="No view string in the template")
