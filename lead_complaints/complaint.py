@@ -566,8 +566,7 @@ class Complaint(Workflow, ModelSQL, ModelView):
         """Take the deliveries back: unbilled ones leave the next invoice,
         billed ones get a posted invoice correction; the supplier gives
         back its share of the lead, by not being paid for it or on its next
-        statement. Locks the complaints, deliveries and leads, so that two
-        users accepting at once credit once."""
+        statement."""
         pool = Pool()
         Delivery = pool.get('lead.delivery')
         Lead = pool.get('lead.lead')
