@@ -18,10 +18,13 @@ three months before today, so two builds on the same day are identical.
 import argparse
 import datetime as dt
 import random
+import socket
 import sys
 import time
 import unicodedata
 from collections import Counter
+from contextlib import contextmanager
+from unittest import mock
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -1053,6 +1056,13 @@ def run(database, leads, seed):
         database, intake, user=admin_id)
 
     log(f"demo data: intake done in {time.monotonic() - started:.1f}s")
+    if 'account.dunning.log' in dict(pool.iterobject()):
+        started = time.monotonic()
+        dunned = dunning_history(database, admin_id, company_id, today, seed)
+        log(f"demo data: dunning history done in "
+            f"{time.monotonic() - started:.1f}s")
+    else:
+        dunned = None
     started = time.monotonic()
     billed = billing_run(database, admin_id, company_id, today)
     log(f"demo data: billing run done in {time.monotonic() - started:.1f}s")
@@ -1066,10 +1076,130 @@ def run(database, leads, seed):
     log("  billing run up to {}: {} buyer invoices for {} deliveries, "
         "{} self-billing statements for {} leads, {} suppliers without "
         "agreement".format(*billed))
+    if dunned:
+        log("  dunning: " + ", ".join(
+                f'{name} {count}' for name, count in dunned.items()))
     if complained:
         log("  complaints: " + ", ".join(
                 f'{state} {count}' for state, count in sorted(
                     complained.items())))
+
+
+@contextmanager
+def clock(day):
+    "Let Tryton's today be `day`: the demo replays the last weeks"
+    Date = Pool().get('ir.date')
+    with mock.patch.object(Date, 'today', lambda timezone=None: day):
+        yield
+
+
+@contextmanager
+def mail_sink():
+    """Accept and drop the demo's e-mails: dunning e-mails are sent
+    strictly, a refused connection would keep them unsent"""
+    from aiosmtpd.controller import Controller
+
+    from trytond import config
+
+    class Drop:
+        async def handle_DATA(self, server, session, envelope):
+            return '250 OK'
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Drop(), hostname='127.0.0.1', port=port)
+    controller.start()
+    previous = config.get('email', 'uri')
+    config.set('email', 'uri', f'smtp://127.0.0.1:{port}')
+    try:
+        yield
+    finally:
+        config.set('email', 'uri', previous)
+        controller.stop()
+
+
+def dunning_history(database, admin_id, company_id, today, seed):
+    """Replay last month's dunning: the month before last is billed on the
+    first of last month, reminders go out when the invoices are due, some
+    buyers pay, the others get the formal notice two weeks later."""
+    rng = random.Random(seed)
+    billed_on = month_start(today - dt.timedelta(days=today.day))
+    reminded_on = billed_on + dt.timedelta(days=15)
+    paid_on = min(reminded_on + dt.timedelta(days=5), today)
+    noticed_on = min(reminded_on + dt.timedelta(days=14), today)
+
+    def bill_and_remind():
+        pool = Pool()
+        Run = pool.get('lead.billing.run')
+        Party = pool.get('party.party')
+        Dunning = pool.get('account.dunning')
+        ModelData = pool.get('ir.model.data')
+        with Transaction().set_context(company=company_id):
+            procedure = ModelData.get_id(
+                'dunning_levels', 'procedure_lead_trading')
+            Party.write(Party.search([('lead_buyer', '=', True)]),
+                {'dunning_procedure': procedure})
+            with clock(billed_on):
+                run, = Run.create([{'company': company_id,
+                            'cut_off': billed_on - dt.timedelta(days=1)}])
+                Run.compute([run])
+                Run.post([Run(run.id)])
+            with clock(reminded_on):
+                Dunning.run_job()
+
+    def pay_some():
+        pool = Pool()
+        Dunning = pool.get('account.dunning')
+        with Transaction().set_context(company=company_id):
+            dunnings = Dunning.search([], order=[('id', 'ASC')])
+            paid = rng.sample(dunnings, len(dunnings) * 2 // 5)
+            settle([d.line for d in paid], paid_on)
+
+    def notice():
+        Dunning = Pool().get('account.dunning')
+        with Transaction().set_context(company=company_id):
+            with clock(noticed_on):
+                Dunning.run_job()
+            return Counter(
+                d.level.name for d in Dunning.search([]))
+
+    with mail_sink():
+        run_committed(database, bill_and_remind, user=admin_id)
+        run_committed(database, pay_some, user=admin_id)
+        return run_committed(database, notice, user=admin_id)
+
+
+def settle(lines, date):
+    "Receive the payment of receivable move lines on `date`, reconciled"
+    pool = Pool()
+    Account = pool.get('account.account')
+    Journal = pool.get('account.journal')
+    Move = pool.get('account.move')
+    MoveLine = pool.get('account.move.line')
+    Period = pool.get('account.period')
+    journal, = Journal.search([('type', '=', 'cash')], limit=1)
+    for line in lines:
+        company = line.account.company
+        cash, = Account.search([
+                ('company', '=', company.id), ('code', '=', '1.1.1')])
+        amount = line.debit - line.credit
+        move, = Move.create([{
+                    'journal': journal.id,
+                    'period': Period.find(company, date=date),
+                    'date': date,
+                    'description': "Zahlungseingang",
+                    'lines': [('create', [{
+                                    'account': line.account.id,
+                                    'party': line.party.id,
+                                    'credit': amount, 'debit': Decimal(0),
+                                    }, {
+                                    'account': cash.id,
+                                    'debit': amount, 'credit': Decimal(0),
+                                    }])],
+                    }])
+        Move.post([move])
+        payment, = [m for m in move.lines if m.account == line.account]
+        MoveLine.reconcile([line, payment], date=date)
 
 
 def billing_run(database, admin_id, company_id, today):

@@ -242,6 +242,21 @@ def test_complaints(db):
     assert returned_unbilled > 0
 
 
+def test_dunning(db):
+    levels = dict(db.execute("""
+        SELECT l.name, COUNT(*) FROM account_dunning_log g
+        JOIN account_dunning_level l ON l.id = g.level GROUP BY 1"""))
+    assert set(levels) == {'Payment reminder', 'Formal notice'}, levels
+    paid, = one(db, """
+        SELECT COUNT(*) FROM account_dunning d
+        JOIN account_move_line l ON l.id = d.line
+        WHERE l.reconciliation IS NOT NULL""")
+    assert paid > 0
+    emails, = one(db,
+        "SELECT COUNT(*) FROM ir_email WHERE dunning_level IS NOT NULL")
+    assert emails == sum(levels.values())
+
+
 def test_second_run_reuses(demo):
     before = demo['database'].stat()
     started = time.monotonic()

@@ -94,9 +94,10 @@ class BillingCommittedTestCase(RouteTestCase):
     @classmethod
     def in_company(cls, func):
         def wrapper():
-            fixture = cls.fixture()
-            with Transaction().set_context(company=fixture.company.id):
-                return func(fixture)
+            company_id = cls.fixture().company.id
+            # records read in the company's context see its accounts
+            with Transaction().set_context(company=company_id):
+                return func(cls.fixture())
         return wrapper
 
     def deliveries(self, prefix, count, buyer='buyer'):
