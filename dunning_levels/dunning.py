@@ -19,6 +19,7 @@ from trytond.sendmail import send_message_transactional
 from trytond.tools import slugify
 from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction, check_access
+from trytond.wizard import StateReport
 
 logger = logging.getLogger(__name__)
 
@@ -208,11 +209,12 @@ class Dunning(metaclass=PoolMeta):
             resource=self, dunning_level=self.level)
 
     def _recipient(self):
+        "The buyer's address for documents, else its e-mail contact"
         party = self.party
+        if party.lead_document_email:
+            return party.lead_document_email
         contact = party.contact_mechanism_get(
             'email', usage=self.level.email_contact_mechanism)
-        if getattr(party, 'lead_document_email', None):
-            return party.lead_document_email
         if contact and contact.email:
             return contact.email
 
@@ -229,8 +231,11 @@ class Dunning(metaclass=PoolMeta):
                     f'.{ext}', bytes(content)))
         if self.level.attach_letter:
             Letter = pool.get('dunning_levels.letter', type='report')
-            ext, content, _, title = Letter.execute([self.id], {})
-            files.append((f'{slugify(title)}.{ext}', bytes(content)))
+            ext, content, _, _ = Letter.execute([self.id], {})
+            name = ' '.join(filter(None, [
+                        self.level.name or self.level.rec_name,
+                        self.invoice.number if self.invoice else None]))
+            files.append((f'{slugify(name)}.{ext}', bytes(content)))
         return files
 
     def get_email_context(self):
@@ -307,3 +312,9 @@ class Log(ModelSQL, ModelView):
                     date=d.date, amount=d.amount, currency=d.currency)
                 for d in dunnings
                 if (d.id, d.level.id) not in existing and d.date])
+
+
+class ProcessDunning(metaclass=PoolMeta):
+    __name__ = 'account.dunning.process'
+    # the letter of the levels that print one is this module's PDF
+    print_letter = StateReport('dunning_levels.letter')

@@ -167,7 +167,7 @@ class DunningLetterTestCase(unittest.TestCase):
 
         action, = ActionReport.search([('report_name', '=', REPORT_NAME)])
 
-        self.assertEqual(action.name, "Dunning Letter")
+        self.assertEqual(action.name, "Dunning Letter (PDF)")
         self.assertEqual(action.model, 'account.dunning')
         self.assertEqual(action.template_extension, 'html')
         self.assertEqual(action.extension, 'pdf')
