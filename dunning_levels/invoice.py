@@ -126,7 +126,8 @@ class Party(metaclass=PoolMeta):
                     Max(stop_case(level, dunning)),
                     where=where, group_by=[line.party]))
             for party_id, amount, stop in cursor:
-                amounts[party_id] = Decimal(str(amount or 0))
+                # SQLite sums numeric columns as floats
+                amounts[party_id] = round_amount(Decimal(str(amount or 0)))
                 stopped[party_id] = bool(stop)
         result = {
             'dunning_overdue': {p.id: p.id in amounts for p in parties},
@@ -146,6 +147,16 @@ class Party(metaclass=PoolMeta):
         if (operator == '=') == bool(value):
             return [('id', 'in', query)]
         return [('id', 'not in', query)]
+
+
+def round_amount(amount):
+    "Round to the currency of the company in the context"
+    pool = Pool()
+    Company = pool.get('company.company')
+    company_id = Transaction().context.get('company')
+    if company_id is not None and company_id >= 0:
+        return Company(company_id).currency.round(amount)
+    return amount.quantize(Decimal('0.01'))
 
 
 def stop_case(level, dunning):
