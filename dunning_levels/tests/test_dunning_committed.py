@@ -1,7 +1,6 @@
 # This file is part of the lead trading suite. See README.rst for details.
 """The dunning job against committed data: e-mails received by an SMTP
 server with their attachments, once; two jobs at the same time dun once"""
-import threading
 import unittest
 
 from aiosmtpd.controller import Controller
@@ -12,7 +11,7 @@ from trytond import backend
 # here a second time
 from trytond.modules.lead_billing.tests import test_billing_committed
 from trytond.modules.lead_billing.tests.test_billing_committed import (
-    Mailbox, free_port, run_with_retries)
+    Mailbox, free_port)
 from trytond.modules.lead_billing.tests.tools import run_committed
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
@@ -92,30 +91,12 @@ class DunningCommittedTestCase(
     def test_concurrent_jobs_dun_once(self):
         mailbox = self.mailbox()
         invoice_id, number = self.overdue_invoice(25)
-        barrier = threading.Barrier(2, timeout=30)
-        errors = []
-
-        def job(fixture):
+        def read(fixture):
             Pool().get('account.dunning').search([])
-            if not barrier.broken:
-                try:
-                    barrier.wait()
-                except threading.BrokenBarrierError:
-                    pass
-            run_job()
 
-        def start():
-            try:
-                run_with_retries(self.in_company(job))
-            except Exception as exception:
-                errors.append(exception)
-            finally:
-                barrier.abort()
-        threads = [threading.Thread(target=start) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        def job(fixture, _):
+            run_job()
+        errors = self.run_together(read, job)
         # The job that finds the other one working leaves; one that starts
         # from a snapshot taken before the other committed fails on the
         # database's guards (one dunning per line, serialized writes) and

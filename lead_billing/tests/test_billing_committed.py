@@ -100,6 +100,37 @@ class BillingCommittedTestCase(RouteTestCase):
                 return func(cls.fixture())
         return wrapper
 
+    def run_together(self, before, after):
+        """Run `before(fixture)` then `after(fixture, its result)` in two
+        committed transactions at once, both taking their snapshot before
+        either goes on, each started again on a serialization failure as
+        Tryton does; return the errors they ended with"""
+        barrier = threading.Barrier(2, timeout=30)
+        errors = []
+
+        def work(fixture):
+            state = before(fixture)
+            if not barrier.broken:
+                try:
+                    barrier.wait()
+                except threading.BrokenBarrierError:
+                    pass
+            return after(fixture, state)
+
+        def start():
+            try:
+                run_with_retries(self.in_company(work))
+            except Exception as exception:
+                errors.append(exception)
+            finally:
+                barrier.abort()
+        threads = [threading.Thread(target=start) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors
+
     def deliveries(self, prefix, count, buyer='buyer'):
         def create(fixture):
             for i in range(count):
@@ -202,33 +233,10 @@ class BillingCommittedTestCase(RouteTestCase):
     def test_concurrent_runs_bill_once(self):
         self.deliveries('CONC', 40, buyer='buyer2')
         self.final_check(True)
-        barrier = threading.Barrier(2, timeout=30)
-        errors = []
 
-        def bill(fixture):
-            Run = Pool().get('lead.billing.run')
-            run = new_run(fixture)
-            if not barrier.broken:
-                try:
-                    barrier.wait()
-                except threading.BrokenBarrierError:
-                    pass
-            Run.compute([run])
-            return run.id
-
-        def start():
-            try:
-                run_with_retries(self.in_company(bill))
-            except Exception as exception:
-                errors.append(exception)
-            finally:
-                barrier.abort()
-        threads = [threading.Thread(target=start) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
+        def compute(fixture, run):
+            Pool().get('lead.billing.run').compute([run])
+        errors = self.run_together(new_run, compute)
         self.assertEqual(errors, [])
         lines = self.billed('CONC')
         self.assertEqual(len(lines), 40)

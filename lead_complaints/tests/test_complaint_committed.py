@@ -1,7 +1,6 @@
 # This file is part of the lead trading suite. See README.rst for details.
 """Complaints against committed data: the invoice correction e-mailed after
 commit, once; two users accepting the same complaint at once credit once"""
-import threading
 import unittest
 
 from aiosmtpd.controller import Controller
@@ -12,7 +11,7 @@ from trytond import backend
 # here a second time
 from trytond.modules.lead_billing.tests import test_billing_committed
 from trytond.modules.lead_billing.tests.test_billing_committed import (
-    Mailbox, free_port, run_with_retries)
+    Mailbox, free_port)
 from trytond.modules.lead_billing.tests.tools import run_committed
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
@@ -83,32 +82,14 @@ class ComplaintCommittedTestCase(
         "concurrent transactions need PostgreSQL (runs in its pass)")
     def test_concurrent_accept_credits_once(self):
         complaint_id = self.billed_complaint('CONCC')
-        barrier = threading.Barrier(2, timeout=30)
-        errors = []
-
-        def accept(fixture):
-            Complaint = Pool().get('lead.complaint')
-            complaint = Complaint(complaint_id)
+        def read(fixture):
+            complaint = Pool().get('lead.complaint')(complaint_id)
             complaint.state  # read before the other one commits
-            if not barrier.broken:
-                try:
-                    barrier.wait()
-                except threading.BrokenBarrierError:
-                    pass
-            Complaint.accept([complaint])
+            return complaint
 
-        def start():
-            try:
-                run_with_retries(self.in_company(accept))
-            except Exception as exception:
-                errors.append(exception)
-            finally:
-                barrier.abort()
-        threads = [threading.Thread(target=start) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        def accept(fixture, complaint):
+            Pool().get('lead.complaint').accept([complaint])
+        errors = self.run_together(read, accept)
 
         self.assertEqual(errors, [])
         with Transaction().start(DB_NAME, 0, readonly=True):
