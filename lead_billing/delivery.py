@@ -257,7 +257,15 @@ class Delivery(Workflow, ModelSQL, ModelView):
                     raise DeliveryRefused(refusals[0].message)
             vlist = [{**values, **cls.values_for(request)}
                 for values, request in zip(vlist, requests)]
-        return super().create(vlist)
+        deliveries = super().create(vlist)
+        cls.delivered({d.buyer.id for d in deliveries})
+        return deliveries
+
+    @classmethod
+    def delivered(cls, buyer_ids):
+        """Called after deliveries to `buyer_ids` were created, by the ORM
+        or in bulk by the intake, in the same transaction; modules react
+        to new deliveries by extending it."""
 
     @classmethod
     def values_for(cls, request):

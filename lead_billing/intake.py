@@ -486,6 +486,9 @@ class Intake(Model):
                     to_create.append(Delivery.values_for(request))
                     answers.append((j, answer))
             ids = insert_records(Delivery, to_create, unique=['lead', 'buyer'])
+            Delivery.delivered({
+                    values['buyer'] for values, id_ in zip(to_create, ids)
+                    if id_ is not None})
             for (j, answer), id_ in zip(answers, ids):
                 if id_ is None:
                     answer['status'] = 'refused'

@@ -141,8 +141,10 @@ class Invoice(metaclass=PoolMeta):
                 files = []
                 document_name = slugify(
                     f'{invoice.get_lead_document_title()} {invoice.number}')
-                for Report, name in [
-                        (Document, document_name), (Annex, None)]:
+                reports = [(Document, document_name)]
+                if invoice.lead_document_has_annex:
+                    reports.append((Annex, None))
+                for Report, name in reports:
                     ext, content, _, title = Report.execute([invoice.id], {})
                     files.append(
                         (f'{name or slugify(title)}.{ext}', content))
@@ -177,6 +179,11 @@ class Invoice(metaclass=PoolMeta):
         if self.type == 'out' and self.total_amount < 0:
             return gettext('lead_billing.msg_document_title_credit_note')
         return gettext('lead_billing.msg_document_title_invoice')
+
+    @property
+    def lead_document_has_annex(self):
+        "Whether the e-mail of the document carries the annex spreadsheet"
+        return True
 
     def get_lead_document_intro(self):
         """The sentence that opens the lead document, when it is not the

@@ -1,0 +1,117 @@
+# This file is part of the lead trading suite. See README.rst for details.
+"""Building blocks for prepaid tests: a deposit account with VAT, the
+booking of top-ups, a manual payment journal and prepaid buyers."""
+import datetime as dt
+from decimal import Decimal
+
+from trytond.modules.lead_billing.tests.tools import (
+    lead_values, setup_accounting)
+from trytond.pool import Pool
+
+
+def ago(days=0, hours=0):
+    "A naive UTC time `days` and `hours` before now"
+    return dt.datetime.now() - dt.timedelta(days=days, hours=hours)
+
+
+def setup_prepaid(fixture, years=()):
+    """Give the fixture's company accounting and the prepaid settings:
+    the chart's deposit account taxed with the sales VAT (20 %), top-ups
+    booked to the cash account, requests expecting a manual payment"""
+    pool = Pool()
+    Account = pool.get('account.account')
+    Journal = pool.get('account.journal')
+    PaymentMethod = pool.get('account.invoice.payment.method')
+    PaymentJournal = pool.get('account.payment.journal')
+    Configuration = pool.get('lead.configuration')
+    tax = setup_accounting(fixture, years)
+    company = fixture.company
+    deposit, = Account.search([
+            ('type.deposit', '=', True), ('company', '=', company.id)])
+    deposit.taxes = [tax]
+    deposit.save()
+    cash, = Account.search([
+            ('company', '=', company.id), ('code', '=', '1.1.1')])
+    journal, = Journal.search([('type', '=', 'cash')], limit=1)
+    method, = PaymentMethod.create([{
+                'company': company.id, 'name': "Bank",
+                'journal': journal.id,
+                'debit_account': cash.id, 'credit_account': cash.id,
+                }])
+    payment_journal, = PaymentJournal.create([{
+                'company': company.id, 'name': "Transfer",
+                'currency': company.currency.id,
+                'process_method': 'manual',
+                }])
+    config = Configuration(1)
+    config.prepaid_deposit_account = deposit
+    config.prepaid_payment_method = method
+    config.prepaid_payment_journal = payment_journal
+    config.save()
+    fixture.tax = tax
+    fixture.deposit_account = deposit
+    return fixture
+
+
+def make_prepaid(party, thresholds=()):
+    "Open the prepaid account of `party` with alerts below `thresholds`"
+    Account = Pool().get('lead.prepaid.account')
+    account, = Account.create([{
+                'party': party.id,
+                'thresholds': [('create', [
+                            {'amount': Decimal(a)} for a in thresholds])],
+                }])
+    return account
+
+
+def top_up(account, amount):
+    "Book a top-up of net `amount` as an accountant does"
+    TopUp = Pool().get('lead.prepaid.top_up')
+    record, = TopUp.create([{
+                'account': account.id, 'amount': Decimal(amount)}])
+    TopUp.book([record])
+    return TopUp(record.id)
+
+
+def deliver(fixture, reference, buyer, delivered_at=None, **values):
+    "Create a valid lead of `fixture` and deliver it to `buyer`"
+    pool = Pool()
+    Lead = pool.get('lead.lead')
+    Delivery = pool.get('lead.delivery')
+    delivered_at = delivered_at or ago(hours=2)
+    values.setdefault('received_at', delivered_at - dt.timedelta(minutes=5))
+    lead, = Lead.create([lead_values(fixture, reference, **values)])
+    delivery, = Delivery.create([{
+                'lead': lead.id, 'buyer': buyer.id,
+                'delivered_at': delivered_at,
+                }])
+    return delivery
+
+
+def new_lead(fixture, reference, received_at=None):
+    Lead = Pool().get('lead.lead')
+    lead, = Lead.create([lead_values(fixture, reference,
+                received_at=received_at or ago(hours=3))])
+    return lead
+
+
+def run_billing(fixture, post=True):
+    "Compute (and post) a billing run up to yesterday"
+    pool = Pool()
+    Run = pool.get('lead.billing.run')
+    Date = pool.get('ir.date')
+    run, = Run.create([{
+                'company': fixture.company.id,
+                'cut_off': Date.today() - dt.timedelta(days=1),
+                }])
+    Run._compute([run])
+    if post:
+        Run.post([run])
+    return Run(run.id)
+
+
+def balance(account):
+    "(deposit, unbilled, available) of the account as stored now"
+    Account = Pool().get('lead.prepaid.account')
+    account = Account(account.id)
+    return account.deposit, account.unbilled_amount, account.available
