@@ -179,32 +179,21 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
         """{party id: Balance} of the parties in `company`, from the
         deposit account and the deliveries as this transaction sees them"""
         pool = Pool()
-        MoveLine = pool.get('account.move.line')
         Delivery = pool.get('lead.delivery')
         InvoiceLine = pool.get('account.invoice.line')
         Invoice = pool.get('account.invoice')
-        line = MoveLine.__table__()
         delivery = Delivery.__table__()
         invoice_line = InvoiceLine.__table__()
         invoice = Invoice.__table__()
         cursor = Transaction().connection.cursor()
-        settings = prepaid_settings(company.id)
         currency = company.currency
         since = dt.datetime.now() - dt.timedelta(days=SPEND_WINDOW_DAYS)
 
-        deposit = defaultdict(Decimal)
+        deposit = cls.deposits(company, party_ids)
         unbilled = defaultdict(Decimal)
         spent = defaultdict(Decimal)
         for sub_ids in grouped_slice(party_ids, backend.MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
-            if settings.deposit_account:
-                cursor.execute(*line.select(line.party,
-                        Sum(Coalesce(line.credit, 0)
-                            - Coalesce(line.debit, 0)),
-                        where=(line.account == settings.deposit_account.id)
-                        & reduce_ids(line.party, sub_ids),
-                        group_by=[line.party]))
-                deposit.update(cursor)
             billable = ((delivery.company == company.id)
                 & reduce_ids(delivery.buyer, sub_ids)
                 & (delivery.state == 'delivered')
@@ -231,8 +220,32 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
             # SQLite sums numerics as floats
             return currency.round(Decimal(str(values.get(party_id) or 0)))
         return {p: Balance(
-                amount(deposit, p), amount(unbilled, p), amount(spent, p))
+                deposit[p], amount(unbilled, p), amount(spent, p))
             for p in party_ids}
+
+    @classmethod
+    def deposits(cls, company, party_ids):
+        """{party id: the party's credit on the prepaid deposit account}:
+        the money booked by top-ups and credits less what posted invoices
+        recalled and refunds paid back, net of VAT"""
+        pool = Pool()
+        MoveLine = pool.get('account.move.line')
+        line = MoveLine.__table__()
+        cursor = Transaction().connection.cursor()
+        account = prepaid_settings(company.id).deposit_account
+        deposits = dict.fromkeys(party_ids, Decimal(0))
+        if not account:
+            return deposits
+        for sub_ids in grouped_slice(party_ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*line.select(line.party,
+                    Sum(Coalesce(line.credit, 0) - Coalesce(line.debit, 0)),
+                    where=(line.account == account.id)
+                    & reduce_ids(line.party, list(sub_ids)),
+                    group_by=[line.party]))
+            for party_id, amount in cursor:
+                deposits[party_id] = company.currency.round(
+                    Decimal(str(amount or 0)))
+        return deposits
 
     @classmethod
     def lock_balances(cls, company_id, party_ids):

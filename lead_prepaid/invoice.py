@@ -117,12 +117,13 @@ class Invoice(metaclass=PoolMeta):
             account = prepaid_settings(company.id).deposit_account
             if not account:
                 continue
-            balances = Account.balances(company, list(by_party))
+            deposits = Account.deposits(company, list(by_party))
+            by_party = {p: i for p, i in by_party.items() if deposits[p] > 0}
             pending = cls.pending_recalls(
                 account, list(by_party),
                 [i.id for p in by_party.values() for i in p])
             for party_id, party_invoices in by_party.items():
-                deposit = balances[party_id].deposit - pending[party_id]
+                deposit = deposits[party_id] - pending[party_id]
                 if deposit <= 0:
                     continue
                 party_invoices.sort(key=lambda i: (

@@ -211,6 +211,37 @@ class PrepaidTestCase(unittest.TestCase):
         self.assertEqual([bool(r) for r in refusals], [False, True])
 
     @with_lead_trading
+    def test_intake_refuses_the_row_beyond_the_balance(self, fixture):
+        pool = Pool()
+        Intake = pool.get('lead.intake')
+        self.prepare(fixture)
+        account = make_prepaid(fixture.buyer, thresholds=['40.00'])
+        fixture.buyer.lead_document_email = 'einkauf@solar-nord.example'
+        fixture.buyer.save()
+        top_up(account, '60.00')
+        received = ago(hours=3).isoformat() + '+00:00'
+        rows = [{
+                'supplier': 'S1', 'reference': f'I{i}', 'category': 'SOLAR',
+                'received_at': received, 'name': 'Erika',
+                'email': f'i{i}@example.com', 'phone': f'030 123456{i}',
+                'postal_code': '10115', 'city': 'Berlin', 'country': 'DE',
+                'deliveries': [{'buyer': 'B1'}, {'buyer': 'B2'}],
+                } for i in range(3)]
+        results = Intake.ingest(rows)
+        self.assertEqual([r['status'] for r in results], ['created'] * 3)
+        self.assertEqual(
+            [[d['status'] for d in r['deliveries']] for r in results],
+            [['created', 'created'], ['created', 'created'],
+                ['refused', 'created']])
+        error, = results[2]['deliveries'][0]['errors']
+        self.assertEqual(error['field'], 'deliveries[0].buyer')
+        self.assertIn('does not cover lead', error['message'])
+        self.assertEqual(balance(account)[2], Decimal('0.00'))
+        alert, = Pool().get('ir.email').search(
+            [('resource', '=', str(account))])
+        self.assertIn('below', alert.subject)
+
+    @with_lead_trading
     def test_postpaid_buyers_are_not_limited(self, fixture):
         self.prepare(fixture)
         make_prepaid(fixture.buyer)
@@ -465,6 +496,23 @@ class PrepaidTestCase(unittest.TestCase):
                     ['unit_price'])
             with self.assertRaises(AccessError):
                 TopUp.create([{'account': own.id, 'amount': Decimal(5)}])
+            # the screens of the self-service read without refusal
+            for Model, view, ids in [
+                    (Account, 'account_view_form', [own.id]),
+                    (TopUp, 'top_up_view_list', [t.id for t in own.top_ups]),
+                    (TopUp, 'top_up_view_form', [t.id for t in own.top_ups]),
+                    (Delivery, 'delivery_view_usage_list', [mine.id]),
+                    (Delivery, 'delivery_view_usage_form', [mine.id]),
+                    ]:
+                with self.subTest(view=view):
+                    fields = Model.fields_view_get(
+                        ModelData.get_id('lead_prepaid', view))['fields']
+                    names = [f'{n}.rec_name' if fields[n]['type'] in {
+                            'many2one', 'one2many'} and n != 'currency'
+                        else n for n in fields]
+                    self.assertTrue(Model.read(ids, names))
+                    self.assertNotIn('invoice', fields)
+                    self.assertNotIn('payment', fields)
 
             session_id, _, _ = Request.create()
             request = Request(session_id)

@@ -15,16 +15,20 @@ def ago(days=0, hours=0):
 
 
 def setup_prepaid(fixture, years=()):
-    """Give the fixture's company accounting and the prepaid settings:
-    the chart's deposit account taxed with the sales VAT (20 %), top-ups
-    booked to the cash account, requests expecting a manual payment"""
+    """Give the fixture's company accounting and the prepaid settings"""
+    return configure_prepaid(fixture, setup_accounting(fixture, years))
+
+
+def configure_prepaid(fixture, tax):
+    """Set the prepaid settings of the fixture's company, whose chart is
+    there: the chart's deposit account taxed with `tax`, top-ups booked to
+    the cash account, requests expecting a manual payment"""
     pool = Pool()
     Account = pool.get('account.account')
     Journal = pool.get('account.journal')
     PaymentMethod = pool.get('account.invoice.payment.method')
     PaymentJournal = pool.get('account.payment.journal')
     Configuration = pool.get('lead.configuration')
-    tax = setup_accounting(fixture, years)
     company = fixture.company
     deposit, = Account.search([
             ('type.deposit', '=', True), ('company', '=', company.id)])
