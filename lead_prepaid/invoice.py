@@ -16,6 +16,7 @@ from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
 from .configuration import prepaid_settings
+from .exceptions import PrepaidError
 from .rules import recall_amounts
 
 PREPAYMENT_KINDS = [
@@ -40,7 +41,22 @@ class Invoice(metaclass=PoolMeta):
         default.setdefault('lead_prepayment')
         return super().copy(invoices, default=default)
 
+    @classmethod
+    def post(cls, invoices):
+        """An advance payment invoice is posted when its top-up's money is
+        booked, never by hand: posting raises the buyer's balance."""
+        if not Transaction().context.get('lead_prepaid_booking'):
+            for invoice in invoices:
+                if (invoice.lead_prepayment == 'top_up'
+                        and invoice.state in {'draft', 'validated'}):
+                    raise PrepaidError(gettext(
+                            'lead_prepaid.msg_prepayment_post',
+                            invoice=invoice.rec_name))
+        super().post(invoices)
+
     def get_lead_document_title(self):
+        if self.lead_prepayment == 'top_up' and self.state == 'draft':
+            return gettext('lead_prepaid.msg_document_title_request')
         if self.lead_prepayment == 'top_up':
             return gettext('lead_prepaid.msg_document_title_prepayment')
         if self.lead_prepayment == 'refund':
@@ -48,6 +64,11 @@ class Invoice(metaclass=PoolMeta):
         return super().get_lead_document_title()
 
     def get_lead_document_intro(self):
+        if self.lead_prepayment == 'top_up' and self.state == 'draft':
+            TopUp = Pool().get('lead.prepaid.top_up')
+            top_ups = TopUp.search([('invoice', '=', self.id)], limit=1)
+            return gettext('lead_prepaid.msg_document_intro_request',
+                number=top_ups[0].number if top_ups else '')
         if self.lead_prepayment == 'top_up':
             return gettext('lead_prepaid.msg_document_intro_prepayment')
         if self.lead_prepayment == 'refund':
@@ -164,6 +185,7 @@ class Invoice(metaclass=PoolMeta):
                     Sum(line.quantity * line.unit_price),
                     where=(line.account == account.id)
                     & invoice.state.in_(['draft', 'validated'])
+                    & (invoice.lead_prepayment == Null)
                     & (invoice.type == 'out')
                     & reduce_ids(invoice.party, list(sub_ids))
                     & (line.unit_price != Null),

@@ -30,6 +30,14 @@ ORIGINS = [
     ]
 
 
+def check_configured(settings, company):
+    "Refuse top-ups while the company lacks the prepaid settings"
+    if not settings.deposit_account or not settings.payment_method:
+        raise PrepaidError(gettext(
+                'lead_prepaid.msg_prepaid_not_configured',
+                company=company.rec_name))
+
+
 def prepayment_taxes(account):
     "The taxes of a prepayment: the default taxes of the deposit account"
     return list(account.taxes) if account else []
@@ -73,7 +81,9 @@ class TopUp(Workflow, ModelSQL, ModelView):
         'currency.currency', "Currency", required=True, states=_states)
     amount = Monetary(
         "Credit", currency='currency', digits='currency', required=True,
-        states=_states,
+        states={
+            'readonly': (Eval('state') != 'requested') | Eval('invoice'),
+            },
         help="The net amount the balance rises by; VAT is added to the "
         "amount to pay.")
     tax_amount = fields.Function(Monetary(
@@ -219,14 +229,6 @@ class TopUp(Workflow, ModelSQL, ModelView):
                         currency=top_up.currency.code,
                         company_currency=top_up.company.currency.code))
 
-    @classmethod
-    def delete(cls, top_ups):
-        for top_up in top_ups:
-            if top_up.state == 'booked':
-                raise AccessError(gettext(
-                        'lead_prepaid.msg_top_up_delete_booked',
-                        top_up=top_up.rec_name))
-        super().delete(top_ups)
 
     @classmethod
     def request(cls, account, amount, currency=None, origin='staff'):
@@ -234,6 +236,8 @@ class TopUp(Workflow, ModelSQL, ModelView):
         configured, the payment that expects its money"""
         pool = Pool()
         Payment = pool.get('account.payment')
+        settings = prepaid_settings(account.company.id)
+        check_configured(settings, account.company)
         top_up, = cls.create([{
                     'company': account.company.id,
                     'account': account.id,
@@ -241,7 +245,15 @@ class TopUp(Workflow, ModelSQL, ModelView):
                     'currency': (currency or account.company.currency).id,
                     'origin': origin,
                     }])
-        journal = prepaid_settings(account.company.id).payment_journal
+        # the request document: the advance payment invoice as a draft,
+        # posted with the day the money arrives, when its VAT falls due
+        with without_check_access():
+            invoice = top_up._prepayment_invoice(settings)
+            invoice.invoice_date = None
+            invoice.save()
+        top_up.invoice = invoice
+        top_up.save()
+        journal = settings.payment_journal
         if journal:
             with without_check_access():
                 payment, = Payment.create([{
@@ -302,15 +314,18 @@ class TopUp(Workflow, ModelSQL, ModelView):
         invoices = []
         for top_up in top_ups:
             settings = prepaid_settings(top_up.company.id)
-            if not settings.deposit_account or not settings.payment_method:
-                raise PrepaidError(gettext(
-                        'lead_prepaid.msg_prepaid_not_configured',
-                        company=top_up.company.rec_name))
-            invoices.append(top_up._prepayment_invoice(settings))
+            check_configured(settings, top_up.company)
+            invoice = top_up.invoice
+            if invoice and invoice.state == 'draft':
+                invoice.invoice_date = top_up.date
+            else:
+                invoice = top_up._prepayment_invoice(settings)
+            invoices.append(invoice)
         Invoice.save(invoices)
         cls.write(*[a for top_up, invoice in zip(top_ups, invoices)
                 for a in ([top_up], {'invoice': invoice.id})])
-        with Transaction().set_context(_skip_warnings=True):
+        with Transaction().set_context(
+                _skip_warnings=True, lead_prepaid_booking=True):
             Invoice.post(invoices)
         for top_up, invoice in zip(top_ups, invoices):
             settings = prepaid_settings(top_up.company.id)
@@ -366,6 +381,30 @@ class TopUp(Workflow, ModelSQL, ModelView):
             with without_check_access():
                 Payment.draft(payments)
                 Payment.delete(payments)
+        cls.delete_requests(top_ups)
+
+    @classmethod
+    def delete(cls, top_ups):
+        for top_up in top_ups:
+            if top_up.state == 'booked':
+                raise AccessError(gettext(
+                        'lead_prepaid.msg_top_up_delete_booked',
+                        top_up=top_up.rec_name))
+        cls.delete_requests(top_ups)
+        super().delete(top_ups)
+
+    @classmethod
+    def delete_requests(cls, top_ups):
+        "Delete the draft advance payment invoices of unbooked top-ups"
+        Invoice = Pool().get('account.invoice')
+        drafts = [t for t in top_ups
+            if t.state != 'booked' and t.invoice
+            and t.invoice.state == 'draft']
+        if drafts:
+            invoices = [t.invoice for t in drafts]
+            cls.write(drafts, {'invoice': None})
+            with without_check_access():
+                Invoice.delete(invoices)
 
 
 class Payment(metaclass=PoolMeta):

@@ -71,6 +71,7 @@ class PrepaidTestCase(unittest.TestCase):
     def test_balance_rises_when_money_is_booked(self, fixture):
         pool = Pool()
         TopUp = pool.get('lead.prepaid.top_up')
+        Invoice = pool.get('account.invoice')
         self.prepare(fixture)
         account = make_prepaid(fixture.buyer)
         requested = TopUp.request(account, Decimal('100.00'))
@@ -81,6 +82,15 @@ class PrepaidTestCase(unittest.TestCase):
         self.assertEqual(requested.payment.state, 'submitted')
         self.assertEqual(requested.payment.amount, Decimal('120.00'))
         self.assertEqual(requested.payment.reference, requested.number)
+        request = requested.invoice
+        self.assertEqual(request.state, 'draft')
+        self.assertEqual(request.total_amount, Decimal('120.00'))
+        self.assertEqual(request.get_lead_document_title(),
+            "Advance Payment Request")
+        self.assertIn(requested.number, request.get_lead_document_intro())
+        with self.assertRaises(PrepaidError) as raised:
+            Invoice.post([request])
+        self.assertIn('is posted when the money', str(raised.exception))
         self.assertEqual(balance(account), (0, 0, 0))
 
         TopUp.book([requested])
@@ -88,7 +98,9 @@ class PrepaidTestCase(unittest.TestCase):
         self.assertEqual(booked.state, 'booked')
         self.assertIsNone(booked.payment, "the expected payment is dropped")
         invoice = booked.invoice
+        self.assertEqual(invoice, request)
         self.assertEqual(invoice.state, 'paid')
+        self.assertEqual(invoice.invoice_date, booked.date)
         self.assertEqual(invoice.lead_prepayment, 'top_up')
         self.assertEqual(invoice.untaxed_amount, Decimal('100.00'))
         self.assertEqual(invoice.tax_amount, Decimal('20.00'))
@@ -99,6 +111,19 @@ class PrepaidTestCase(unittest.TestCase):
             (Decimal('100.00'), Decimal('0.00'), Decimal('100.00')))
         self.assertEqual(fixture.buyer.deposit, Decimal('100.00'),
             "Tryton's own deposit balance agrees")
+
+        # issued and e-mailed as a lead document, without an annex
+        Document = Pool().get('lead.billing.document', type='report')
+        ext, content, _, _ = Document.execute([invoice.id], {})
+        self.assertEqual(ext, 'pdf')
+        self.assertTrue(bytes(content).startswith(b'%PDF'))
+        fixture.buyer.lead_document_email = 'einkauf@solar-nord.example'
+        fixture.buyer.save()
+        Invoice.send_lead_documents([invoice])
+        email = Invoice(invoice.id).lead_document_email
+        self.assertIn('Advance Payment Invoice', email.subject)
+        self.assertIn(invoice.number, email.subject)
+        self.assertIn('120.00', email.body)
 
     @with_lead_trading
     def test_payment_success_books_the_top_up(self, fixture):
@@ -134,6 +159,20 @@ class PrepaidTestCase(unittest.TestCase):
         with self.assertRaises(TopUpError) as raised:
             TopUp.book([requested])
         self.assertIn('is being processed', str(raised.exception))
+
+    @with_lead_trading
+    def test_cancelled_request_leaves_nothing(self, fixture):
+        pool = Pool()
+        TopUp = pool.get('lead.prepaid.top_up')
+        Invoice = pool.get('account.invoice')
+        Payment = pool.get('account.payment')
+        self.prepare(fixture)
+        account = make_prepaid(fixture.buyer)
+        requested = TopUp.request(account, Decimal('50.00'))
+        TopUp.cancel([requested])
+        self.assertEqual(TopUp(requested.id).state, 'cancelled')
+        self.assertEqual(Invoice.search([]), [])
+        self.assertEqual(Payment.search([]), [])
 
     @with_lead_trading
     def test_top_up_validation(self, fixture):
