@@ -2,6 +2,7 @@
 from trytond.cache import Cache
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 
@@ -21,6 +22,7 @@ class User(metaclass=PoolMeta):
 
     lead_party = fields.Many2One(
         'party.party', "Lead Trading Party", ondelete='RESTRICT',
+        context={'company': Eval('company', -1)}, depends={'company'},
         help="The buyer or supplier this external user acts for: record "
         "rules show the user only this party's records.")
     _lead_parties_cache = Cache('res_user.get_lead_parties', context=False)
