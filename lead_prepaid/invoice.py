@@ -104,9 +104,11 @@ class Invoice(metaclass=PoolMeta):
         pool = Pool()
         MoveLine = pool.get('account.move.line')
         super()._post(invoices)
+        deposit_accounts = {company: prepaid_settings(company.id)
+            .deposit_account for company in {i.company for i in invoices}}
         settled, zero_lines = [], []
         for invoice in invoices:
-            account = prepaid_settings(invoice.company.id).deposit_account
+            account = deposit_accounts[invoice.company]
             if not account or all(line.account != account
                     for line in invoice.lines if line.type == 'line'):
                 continue
