@@ -147,7 +147,8 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
         result = {name: {} for name in names}
         for company, company_accounts in by_company.items():
             balances = cls.balances(
-                company, [a.party.id for a in company_accounts])
+                company, [a.party.id for a in company_accounts],
+                spending=bool({'spent', 'runway'} & set(names)))
             for account in company_accounts:
                 balance = balances.get(account.party.id, EMPTY_BALANCE)
                 values = {
@@ -175,9 +176,10 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
                     if compare(a)])]
 
     @classmethod
-    def balances(cls, company, party_ids):
+    def balances(cls, company, party_ids, spending=True):
         """{party id: Balance} of the parties in `company`, from the
-        deposit account and the deliveries as this transaction sees them"""
+        deposit account and the deliveries as this transaction sees them;
+        the spend of the last days only when `spending`"""
         pool = Pool()
         Delivery = pool.get('lead.delivery')
         InvoiceLine = pool.get('account.invoice.line')
@@ -192,35 +194,45 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
         deposit = cls.deposits(company, party_ids)
         unbilled = defaultdict(Decimal)
         spent = defaultdict(Decimal)
+
+        def add(values):
+            for party_id, amount in cursor:
+                # SQLite sums numerics as floats
+                values[party_id] += Decimal(str(amount or 0))
         for sub_ids in grouped_slice(party_ids, backend.MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             billable = ((delivery.company == company.id)
                 & reduce_ids(delivery.buyer, sub_ids)
                 & (delivery.state == 'delivered')
                 & (delivery.billable == Literal(True)))
-            # A delivery on a draft invoice is not settled until the
-            # invoice is posted with the recall of the deposit.
-            cursor.execute(*delivery.join(invoice_line, 'LEFT',
-                    condition=delivery.invoice_line == invoice_line.id
-                    ).join(invoice, 'LEFT',
-                    condition=invoice_line.invoice == invoice.id
-                    ).select(delivery.buyer, Sum(delivery.unit_price),
-                    where=billable
-                    & ((delivery.invoice_line == Null)
-                        | invoice.state.in_(['draft', 'validated'])),
-                    group_by=[delivery.buyer]))
-            unbilled.update(cursor)
+            # Two queries rather than one with OR: the first is answered by
+            # the index of unbilled deliveries, the second starts from the
+            # few draft invoices. A delivery on a draft invoice is settled
+            # only when the invoice is posted with the recall.
             cursor.execute(*delivery.select(
                     delivery.buyer, Sum(delivery.unit_price),
-                    where=billable & (delivery.delivered_at >= since),
+                    where=billable & (delivery.invoice_line == Null),
                     group_by=[delivery.buyer]))
-            spent.update(cursor)
-
-        def amount(values, party_id):
-            # SQLite sums numerics as floats
-            return currency.round(Decimal(str(values.get(party_id) or 0)))
-        return {p: Balance(
-                deposit[p], amount(unbilled, p), amount(spent, p))
+            add(unbilled)
+            cursor.execute(*invoice.join(invoice_line,
+                    condition=invoice_line.invoice == invoice.id
+                    ).join(delivery,
+                    condition=delivery.invoice_line == invoice_line.id
+                    ).select(delivery.buyer, Sum(delivery.unit_price),
+                    where=billable
+                    & reduce_ids(invoice.party, sub_ids)
+                    & (invoice.type == 'out')
+                    & invoice.state.in_(['draft', 'validated']),
+                    group_by=[delivery.buyer]))
+            add(unbilled)
+            if spending:
+                cursor.execute(*delivery.select(
+                        delivery.buyer, Sum(delivery.unit_price),
+                        where=billable & (delivery.delivered_at >= since),
+                        group_by=[delivery.buyer]))
+                add(spent)
+        return {p: Balance(deposit[p], currency.round(unbilled[p]),
+                currency.round(spent[p]))
             for p in party_ids}
 
     @classmethod
@@ -280,7 +292,15 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
         accounts = [a for a in accounts if a.active and a.thresholds]
         if not accounts:
             return
-        available = cls.get_balance(accounts, ['available'])['available']
+        available = {}
+        by_company = defaultdict(list)
+        for account in accounts:
+            by_company[account.company].append(account)
+        for company, company_accounts in by_company.items():
+            balances = cls.balances(company,
+                [a.party.id for a in company_accounts], spending=False)
+            available.update((a.id, balances[a.party.id].available)
+                for a in company_accounts)
         now = dt.datetime.now()
         to_write, emails = [], []
         for account in accounts:

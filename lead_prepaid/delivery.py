@@ -32,7 +32,8 @@ class Delivery(metaclass=PoolMeta):
                 company_id, {requests[i].buyer.id for i in indexes})
             if not accounts:
                 continue
-            balances = Account.balances(company, list(accounts))
+            balances = Account.balances(
+                company, list(accounts), spending=False)
             by_buyer = defaultdict(list)
             for i in indexes:
                 request = requests[i]

@@ -11,6 +11,9 @@ invoice sequences, the lead categories with their products and prices,
 10 suppliers, 30 buyers and the leads with their deliveries. The leads go
 through the real intake (`lead.intake.ingest`) so that the quality rules,
 the prices in force and the delivery rules apply exactly as in production.
+With `lead_prepaid` activated, two buyers pay in advance: their top-ups are
+booked before the intake (and in between), so that one keeps a comfortable
+balance while the other's runs out and its last leads are refused.
 
 The data is generated with a seeded random generator and spread over the
 three months before today, so two builds on the same day are identical.
@@ -24,8 +27,9 @@ import time
 import unicodedata
 from collections import Counter
 from contextlib import contextmanager
+from functools import partial
 from unittest import mock
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
 
 TIMEZONE = 'Europe/Berlin'
@@ -124,6 +128,13 @@ BUYER_PRICES = [
     ('K012', 'WP', '52.00'),
     ('K015', 'KFZ', '10.50'),
     ]
+# Buyers that pay in advance (lead_prepaid) and their low balance alerts:
+# the first keeps a comfortable balance, topped up once more in the first
+# third of the period; the second's balance runs dry in the last days, its
+# last leads go to other buyers and its new top-up is requested, not paid
+PREPAID_COMFORTABLE = 'K023'
+PREPAID_DRY = 'K029'
+PREPAID_THRESHOLDS = ['500.00', '100.00']
 
 # city, postal codes, area code (without 0)
 DE_CITIES = [
@@ -224,8 +235,10 @@ CH_MAIL_DOMAINS = [('bluewin.ch', 40), ('gmx.ch', 20), ('gmail.com', 30)]
 
 
 # Imported by main() once the trytond configuration is read
-Pool = Transaction = run_committed = None
+Pool = Transaction = TransactionError = None
 _logged = set()
+# The locks the demo's transactions asked for so far
+_locks = {}
 
 
 def log(message, once=False):
@@ -245,6 +258,24 @@ def ascii_fold(text):
     text = unicodedata.normalize('NFKD', text)
     text = ''.join(c for c in text if not unicodedata.combining(c))
     return text.replace('ı', 'i').replace(' ', '')
+
+
+def run_committed(database, func, user=0):
+    """Run `func` in its own transaction and commit it, starting again with
+    the locks that Tryton asks for, as the server does. The locks stay for
+    the next transactions: a step that posts invoices would otherwise run
+    once more for each lock its first invoice asks for (on SQLite, the
+    demo's database, a lock taken at the start costs nothing)."""
+    while True:
+        with Transaction().start(database, user, **_locks) as transaction:
+            try:
+                result = func()
+            except TransactionError as e:
+                transaction.rollback()
+                e.fix(_locks)
+                continue
+            transaction.commit()
+            return result
 
 
 def weighted(rng, pairs):
@@ -952,6 +983,145 @@ def create_prices(categories, parties, eur, start, change):
 
 
 # ---------------------------------------------------------------------------
+# Prepaid buyers
+
+
+def setup_prepaid(company, ust):
+    """The prepaid settings: the deposit account of the German chart holds
+    the balances and carries the sales VAT of the prepayments, top-ups are
+    booked to the bank account, requested top-ups expect a transfer."""
+    pool = Pool()
+    Account = pool.get('account.account')
+    Journal = pool.get('account.journal')
+    PaymentMethod = pool.get('account.invoice.payment.method')
+    PaymentJournal = pool.get('account.payment.journal')
+    Configuration = pool.get('lead.configuration')
+
+    deposit, = Account.search([
+            ('type.deposit', '=', True), ('party_required', '=', True),
+            ('company', '=', company.id)])
+    deposit.taxes = [ust]
+    deposit.save()
+    bank, = Account.search([
+            ('code', '=', '1.1.1'), ('company', '=', company.id)])
+    journal, = Journal.search([('type', '=', 'cash')], limit=1)
+    method, = PaymentMethod.create([{
+                'company': company.id, 'name': "Bankeingang Vorauszahlung",
+                'journal': journal.id,
+                'debit_account': bank.id, 'credit_account': bank.id,
+                }])
+    payment_journal, = PaymentJournal.create([{
+                'company': company.id, 'name': "Überweisung",
+                'currency': company.currency.id,
+                'process_method': 'manual',
+                }])
+    config = Configuration(1)
+    config.prepaid_deposit_account = deposit
+    config.prepaid_payment_method = method
+    config.prepaid_payment_journal = payment_journal
+    config.save()
+
+
+def sale_price(category, buyer, day, price_change):
+    "The sale price of a lead of `category` for `buyer` on `day`"
+    for code, price_category, amount in BUYER_PRICES:
+        if (code, price_category) == (buyer, category):
+            return Decimal(amount)
+    changed, _, new_sale = PRICE_CHANGE
+    if category == changed and day >= price_change:
+        return Decimal(new_sale)
+    sale, = [c[3] for c in CATEGORIES if c[0] == category]
+    return Decimal(sale)
+
+
+def planned_spending(rows, buyer, price_change):
+    """[(delivery day, price)] of the deliveries to `buyer` that `rows`
+    ask for; the intake refuses some (leads in review), never more"""
+    spending = []
+    for row in rows:
+        for delivery in row.get('deliveries', []):
+            if delivery['buyer'] == buyer:
+                day = dt.datetime.fromisoformat(
+                    delivery['delivered_at']).date()
+                spending.append((day, sale_price(
+                            row['category'], buyer, day, price_change)))
+    return sorted(spending)
+
+
+def round_to(amount, step, rounding):
+    step = Decimal(step)
+    return (amount / step).to_integral_value(rounding=rounding) * step
+
+
+def prepaid_plan(rows, price_change, data_start, second_top_up):
+    """The top-ups of the prepaid buyers, sized on what the lead rows
+    will deliver to them: {code: [(booking date or None, net amount)]}
+    where None is a requested top-up whose money has not come yet"""
+    comfortable = planned_spending(rows, PREPAID_COMFORTABLE, price_change)
+    before = sum((p for d, p in comfortable if d < second_top_up),
+        Decimal(0))
+    after = sum((p for d, p in comfortable if d >= second_top_up),
+        Decimal(0))
+    dry = planned_spending(rows, PREPAID_DRY, price_change)
+    dry_total = sum((p for _, p in dry), Decimal(0))
+    two_leads = 2 * max((p for _, p in dry), default=Decimal(0))
+    # about a tenth of its leads no longer fit at the end of the period
+    dry_top_up = max(Decimal(100), round_to(
+            dry_total * Decimal('0.9') - two_leads, 100, ROUND_FLOOR))
+    return {
+        PREPAID_COMFORTABLE: [
+            (data_start, round_to(
+                    before * Decimal('1.2') + 500, 100, ROUND_CEILING)),
+            (second_top_up, round_to(
+                    after * Decimal('1.2') + 1000, 500, ROUND_CEILING)),
+            ],
+        PREPAID_DRY: [
+            (data_start, dry_top_up),
+            (None, round_to(dry_top_up, 500, ROUND_CEILING)),
+            ],
+        }
+
+
+def open_prepaid_accounts(company_id, plan):
+    "Open the prepaid accounts of the buyers of `plan` with their alerts"
+    pool = Pool()
+    Account = pool.get('lead.prepaid.account')
+    Party = pool.get('party.party')
+    parties = {p.code: p for p in Party.search([('code', 'in', list(plan))])}
+    accounts = Account.create([{
+                'company': company_id,
+                'party': parties[code].id,
+                'thresholds': [('create', [
+                            {'amount': Decimal(a)}
+                            for a in PREPAID_THRESHOLDS])],
+                } for code in plan])
+    return {a.party.code: a for a in accounts}
+
+
+def book_top_ups(accounts, plan, day):
+    """Book the top-ups of `plan` whose money came on `day`, as the
+    accountant does with the bank statement of that day"""
+    TopUp = Pool().get('lead.prepaid.top_up')
+    vlist = [{
+            'account': accounts[code].id, 'amount': amount, 'date': date,
+            'reference': f"Kontoauszug {date:%d.%m.%Y}",
+            } for code, top_ups in plan.items() for date, amount in top_ups
+        if date == day]
+    if vlist:
+        with clock(day):
+            TopUp.book(TopUp.create(vlist))
+
+
+def request_top_ups(accounts, plan):
+    "Record the top-ups of `plan` that the buyers asked for, still unpaid"
+    TopUp = Pool().get('lead.prepaid.top_up')
+    for code, top_ups in plan.items():
+        for date, amount in top_ups:
+            if date is None:
+                TopUp.request(accounts[code], amount)
+
+
+# ---------------------------------------------------------------------------
 
 
 def close_setup_wizard():
@@ -973,6 +1143,13 @@ def run(database, leads, seed):
     price_change = data_start + dt.timedelta(days=DATA_DAYS // 2)
     first_fiscal_date = min(price_start, month_start(
             today - dt.timedelta(days=4 * 31)))
+
+    # the top-up booked in the first third of the period is dated before
+    # the billing run of the dunning history: invoices are numbered in the
+    # order of their dates
+    second_top_up = min(data_start + dt.timedelta(days=DATA_DAYS // 3),
+        month_start(today - dt.timedelta(days=today.day)))
+    prepaid = 'lead.prepaid.account' in dict(pool.iterobject())
 
     admin_id = run_committed(database, lambda: Pool().get('res.user').search(
             [('login', '=', 'admin')])[0].id, user=0)
@@ -1001,6 +1178,9 @@ def run(database, leads, seed):
                 rng, countries['DE'], payment_term, data_start)
             create_prices(categories, parties, eur, price_start,
                 price_change)
+            if prepaid:
+                log("demo data: prepaid settings", once=True)
+                setup_prepaid(company, ust)
         close_setup_wizard()
         return company.id, [f.name for f in fiscalyears]
 
@@ -1016,29 +1196,56 @@ def run(database, leads, seed):
         f"({data_start:%d.%m.%Y} – {today:%d.%m.%Y}) "
         f"in {time.monotonic() - started:.1f}s")
 
-    def intake():
+    plan, prepaid_accounts = {}, {}
+    if prepaid:
+        plan = prepaid_plan(rows, price_change, data_start, second_top_up)
+
+        def open_accounts():
+            with Transaction().set_context(company=company_id):
+                accounts = open_prepaid_accounts(company_id, plan)
+                book_top_ups(accounts, plan, data_start)
+                return {code: a.id for code, a in accounts.items()}
+        # alerts are e-mailed strictly, a top-up may be below a threshold
+        with mail_sink():
+            prepaid_accounts = run_committed(
+                database, open_accounts, user=admin_id)
+        log("demo data: prepaid buyers " + ", ".join(
+                f"{code} ({' + '.join(f'{a}' for d, a in top_ups if d)} EUR)"
+                for code, top_ups in plan.items()))
+    # rows received from this one on come after the second top-up
+    split = next((i for i, r in enumerate(rows)
+            if dt.date.fromisoformat(r['received_at'][:10])
+            >= second_top_up), len(rows)) if plan else None
+
+    def intake(begin, end):
+        "Ingest the rows from `begin` to `end` (excluded)"
         User = pool.get('res.user')
         Intake = pool.get('lead.intake')
         Lead = pool.get('lead.lead')
-        statuses, delivery_statuses = Counter(), Counter()
+        statuses, delivery_statuses, refused_to = (
+            Counter(), Counter(), Counter())
         context = User.get_preferences(context_only=True)
         context['company'] = company_id
         with Transaction().set_context(context):
-            for start in range(0, len(rows), INTAKE_BATCH):
+            for start in range(begin, end, INTAKE_BATCH):
                 batch_started = time.monotonic()
-                batch = rows[start:start + INTAKE_BATCH]
+                batch = rows[start:min(start + INTAKE_BATCH, end)]
                 # ingest() normalises the rows in place
                 results = Intake.ingest([dict(r) for r in batch])
                 for result in results:
                     statuses[result.get('status')] += 1
                     for delivery in result.get('deliveries', []):
                         delivery_statuses[delivery['status']] += 1
+                        if delivery['status'] == 'refused':
+                            refused_to[delivery['buyer']] += 1
                 refused = [r for r in results if r.get('status') == 'refused']
                 if refused:
                     raise RuntimeError(f"intake refused rows: {refused[:3]}")
                 elapsed = time.monotonic() - batch_started
                 log(f"demo data: intake of leads {start + 1}–"
                     f"{start + len(batch)} ({elapsed:.1f}s)")
+            if end < len(rows):
+                return statuses, delivery_statuses, refused_to
 
             # The review team threw out a handful of obvious duplicates
             in_review = Lead.search([
@@ -1050,10 +1257,35 @@ def run(database, leads, seed):
                 duplicates, min(len(duplicates), max(1, leads // 700)))
             if to_reject:
                 Lead.reject(to_reject)
-        return statuses, delivery_statuses
+        return statuses, delivery_statuses, refused_to
 
-    statuses, delivery_statuses = run_committed(
-        database, intake, user=admin_id)
+    def second_top_ups():
+        "The money of the top-ups of the first third of the period came"
+        Account = Pool().get('lead.prepaid.account')
+        with Transaction().set_context(company=company_id):
+            book_top_ups({code: Account(id_)
+                    for code, id_ in prepaid_accounts.items()},
+                plan, second_top_up)
+
+    def requests():
+        Account = Pool().get('lead.prepaid.account')
+        with Transaction().set_context(company=company_id):
+            request_top_ups({code: Account(id_)
+                    for code, id_ in prepaid_accounts.items()}, plan)
+
+    statuses, delivery_statuses, refused_to = Counter(), Counter(), Counter()
+    # the intake stops for the second top-up: its money comes in between
+    bounds = [0, split, len(rows)] if plan else [0, len(rows)]
+    # low balance alerts are e-mailed strictly as deliveries are made
+    with mail_sink():
+        for begin, end in zip(bounds, bounds[1:]):
+            if plan and begin == split:
+                run_committed(database, second_top_ups, user=admin_id)
+            counters = run_committed(
+                database, partial(intake, begin, end), user=admin_id)
+            for total, counter in zip(
+                    (statuses, delivery_statuses, refused_to), counters):
+                total.update(counter)
 
     log(f"demo data: intake done in {time.monotonic() - started:.1f}s")
     if 'account.dunning.log' in dict(pool.iterobject()):
@@ -1072,6 +1304,9 @@ def run(database, leads, seed):
         complained = complaints(database, admin_id, company_id, seed)
         log(f"demo data: complaints done in "
             f"{time.monotonic() - started:.1f}s")
+    if plan:
+        # the buyer whose balance ran out asks for money to be topped up
+        run_committed(database, requests, user=admin_id)
     summary(database, admin_id, company_id, statuses, delivery_statuses)
     log("  billing run up to {}: {} buyer invoices for {} deliveries, "
         "{} self-billing statements for {} leads, {} suppliers without "
@@ -1083,6 +1318,8 @@ def run(database, leads, seed):
         log("  complaints: " + ", ".join(
                 f'{state} {count}' for state, count in sorted(
                     complained.items())))
+    if plan:
+        prepaid_summary(database, admin_id, company_id, refused_to)
 
 
 @contextmanager
@@ -1095,8 +1332,9 @@ def clock(day):
 
 @contextmanager
 def mail_sink():
-    """Accept and drop the demo's e-mails: dunning e-mails are sent
-    strictly, a refused connection would keep them unsent"""
+    """Accept and drop the demo's e-mails: dunning e-mails and low balance
+    alerts are sent strictly, a refused connection would keep them unsent
+    (or fail the transaction)"""
     from aiosmtpd.controller import Controller
 
     from trytond import config
@@ -1320,6 +1558,26 @@ def summary(database, admin_id, company_id, statuses, delivery_statuses):
         log(f"  billable sale value: {revenue:.2f} EUR")
 
 
+def prepaid_summary(database, admin_id, company_id, refused_to):
+    pool = Pool(database)
+    with Transaction().start(database, admin_id, readonly=True,
+            context={'company': company_id}):
+        Account = pool.get('lead.prepaid.account')
+        for account in Account.search([]):
+            party = account.party
+            states = Counter(t.state for t in account.top_ups)
+            crossed = [f'{t.amount:.0f}' for t in account.thresholds
+                if t.crossed]
+            log(f"  prepaid {party.code} {party.name}: available "
+                f"{account.available:.2f} EUR (deposit {account.deposit:.2f}"
+                f", unbilled {account.unbilled_amount:.2f}), top-ups "
+                + ", ".join(f'{state} {count}'
+                    for state, count in sorted(states.items()))
+                + (f", below {' and '.join(crossed)} EUR" if crossed
+                    else '')
+                + f", {refused_to[party.code]} deliveries refused")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('-c', '--config', required=True)
@@ -1333,10 +1591,9 @@ def main(argv=None):
     # trytond picks its backend when imported: read the configuration first
     from trytond import config
     config.update_etc(args.config)
-    global Pool, Transaction, run_committed
-    from trytond.modules.lead_billing.tests.tools import run_committed
+    global Pool, Transaction, TransactionError
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
+    from trytond.transaction import Transaction, TransactionError
 
     started = time.monotonic()
     run(args.database, args.leads, args.seed)

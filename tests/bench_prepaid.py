@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # This file is part of the lead trading suite. See README.rst for details.
 """Benchmark of the prepaid delivery check: the same intake batches sent
-through the HTTP endpoint to postpaid buyers, then to the same buyers made
-prepaid (balance checked, accounts written, alerts looked at), measured in
+through the HTTP endpoint to two buyers whose prepaid accounts are off,
+then on (balance checked, accounts written, alerts looked at), measured in
 the same run. Prints leads/s and the ratio; not a test.
 
     .venv/bin/python tests/bench_prepaid.py [--leads 20000] [--batch 1000]
@@ -81,10 +81,13 @@ def worker(args):
     url = f'/{DB_NAME}/lead_billing/intake'
     headers = {'Authorization': f'bearer {key}'}
 
-    def send(prefix):
+    def send(prefix, area):
+        "Send the rows as new leads: other references, e-mails and phones"
         rows = generate_rows(args.leads, dt.datetime(2026, 1, 1))
         for row in rows:
             row['reference'] = prefix + row['reference']
+            row['email'] = prefix.lower() + row['email']
+            row['phone'] = row['phone'].replace('030 ', f'{area} ')
         deliveries = 0
         began = time.perf_counter()
         for i in range(0, len(rows), args.batch):
@@ -99,17 +102,32 @@ def worker(args):
                     for d in result.get('deliveries', []))
         return time.perf_counter() - began, deliveries
 
-    postpaid_seconds, postpaid_deliveries = send('POST-')
-
-    def make_buyers_prepaid():
+    def open_accounts():
+        "Prepaid accounts for the buyers, topped up, left inactive"
         Party = Pool().get('party.party')
+        Account = Pool().get('lead.prepaid.account')
         with Transaction().set_context(company=company_id):
             for code in ['B1', 'B2']:
                 party, = Party.search([('code', '=', code)])
                 account = make_prepaid(party, thresholds=['1000.00'])
                 top_up(account, '10000000.00')
-    run_committed(DB_NAME, make_buyers_prepaid)
-    prepaid_seconds, prepaid_deliveries = send('PRE-')
+                Account.write([account], {'active': False})
+        return list(Transaction().tasks)
+    tasks = run_committed(DB_NAME, open_accounts)
+    # the documents of the top-ups are rendered now, not in a measurement
+    for task_id in tasks:
+        run_committed(DB_NAME, lambda: Pool().get('ir.queue')(task_id).run())
+
+    def activate(active):
+        def write():
+            Account = Pool().get('lead.prepaid.account')
+            with Transaction().set_context(active_test=False):
+                Account.write(Account.search([]), {'active': active})
+        run_committed(DB_NAME, write)
+
+    postpaid_seconds, postpaid_deliveries = send('POST-', '030')
+    activate(True)
+    prepaid_seconds, prepaid_deliveries = send('PRE-', '040')
 
     postpaid = args.leads / postpaid_seconds
     prepaid = args.leads / prepaid_seconds

@@ -257,6 +257,120 @@ def test_dunning(db):
     assert emails == sum(levels.values())
 
 
+def amount(value):
+    "A numeric column read AS TEXT (the SQLite backend stores blobs)"
+    return Decimal(value or 0)
+
+
+def prepaid_accounts(db):
+    """{buyer code: (account id, available, {threshold: crossed})} of the
+    active prepaid accounts, the balance computed as the module does: the
+    buyer's credit on the deposit account less its deliveries not billed
+    yet (no invoice line or a draft one)"""
+    deposit_account, = one(db, """
+        SELECT prepaid_deposit_account FROM lead_configuration_prepaid
+        WHERE prepaid_deposit_account IS NOT NULL""")
+    result = {}
+    for account_id, party_id, code in db.execute("""
+            SELECT a.id, a.party, p.code FROM lead_prepaid_account a
+            JOIN party_party p ON p.id = a.party
+            WHERE a.active""").fetchall():
+        deposit = sum((amount(credit) - amount(debit)
+                for credit, debit in db.execute("""
+                    SELECT CAST(credit AS TEXT), CAST(debit AS TEXT)
+                    FROM account_move_line
+                    WHERE account = ? AND party = ?""",
+                    (deposit_account, party_id))), Decimal(0))
+        unbilled = sum((amount(price) for price, in db.execute("""
+                    SELECT CAST(d.unit_price AS TEXT) FROM lead_delivery d
+                    LEFT JOIN account_invoice_line l ON l.id = d.invoice_line
+                    LEFT JOIN account_invoice i ON i.id = l.invoice
+                    WHERE d.buyer = ? AND d.state = 'delivered'
+                    AND d.billable
+                    AND (d.invoice_line IS NULL
+                        OR i.state IN ('draft', 'validated'))""",
+                    (party_id,))), Decimal(0))
+        thresholds = {amount(value): bool(crossed)
+            for value, crossed in db.execute("""
+                SELECT CAST(amount AS TEXT), crossed
+                FROM lead_prepaid_threshold WHERE account = ?""",
+                (account_id,))}
+        result[code] = (account_id, deposit - unbilled, thresholds)
+    return result
+
+
+def test_prepaid_buyers(demo, db):
+    """Two prepaid buyers: one with a comfortable balance, one whose
+    balance ran out so that its last leads were refused"""
+    accounts = prepaid_accounts(db)
+    assert len(accounts) == 2, accounts
+    comfortable = [code for code, (_, available, thresholds)
+        in accounts.items()
+        if thresholds and available > max(thresholds)
+        and not any(thresholds.values())]
+    dry = [code for code, (_, available, thresholds) in accounts.items()
+        if any(crossed and available < threshold
+            for threshold, crossed in thresholds.items())]
+    assert len(comfortable) == 1 and len(dry) == 1, accounts
+    dry, = dry
+    account_id, available, _ = accounts[dry]
+    price, = one(db, """
+        SELECT MAX(CAST(d.unit_price AS NUMERIC)) FROM lead_delivery d
+        JOIN party_party p ON p.id = d.buyer WHERE p.code = ?""", dry)
+    assert 0 <= available < 2 * amount(str(price)), (available, price)
+    alerts, = one(db, "SELECT COUNT(*) FROM ir_email WHERE resource = ?",
+        f'lead.prepaid.account,{account_id}')
+    assert alerts > 0
+    # the build's summary counts the deliveries its balance refused
+    refused = re.search(rf'prepaid {dry} .*, (\d+) deliveries refused',
+        demo['output'])
+    assert refused and int(refused.group(1)) > 0, demo['output']
+
+    # every booked top-up has its paid prepayment invoice, and a buyer
+    # asked for a top-up that its transfer will book
+    unpaid, = one(db, """
+        SELECT COUNT(*) FROM lead_prepaid_top_up t
+        LEFT JOIN account_invoice i ON i.id = t.invoice
+        WHERE t.state = 'booked'
+        AND (i.id IS NULL OR i.state != 'paid' OR t.date IS NULL)""")
+    assert unpaid == 0
+    booked, = one(db,
+        "SELECT COUNT(*) FROM lead_prepaid_top_up WHERE state = 'booked'")
+    assert booked >= 2
+    requested, = one(db, """
+        SELECT COUNT(*) FROM lead_prepaid_top_up t
+        JOIN account_payment p ON p.id = t.payment
+        WHERE t.state = 'requested' AND p.state = 'submitted'""")
+    assert requested >= 1
+
+
+def test_prepaid_invoices_settled_from_deposit(db):
+    "The last billing run settled the prepaid buyers' invoices in full"
+    run, = one(db, "SELECT MAX(id) FROM lead_billing_run")
+    invoices = db.execute("""
+        SELECT i.id, i.state, CAST(i.total_amount_cache AS TEXT),
+            (SELECT COUNT(*) FROM account_invoice_line l
+                WHERE l.invoice = i.id AND l.account = (
+                    SELECT prepaid_deposit_account
+                    FROM lead_configuration_prepaid
+                    WHERE prepaid_deposit_account IS NOT NULL)),
+            (SELECT COUNT(*) FROM account_move_line l
+                WHERE l.move = i.move AND l.account = i.account
+                AND l.reconciliation IS NULL
+                AND (CAST(l.debit AS NUMERIC) != 0
+                    OR CAST(l.credit AS NUMERIC) != 0))
+        FROM account_invoice i
+        JOIN lead_prepaid_account a ON a.party = i.party
+        WHERE i.lead_billing_run = ? AND i.type = 'out'""",
+        (run,)).fetchall()
+    assert invoices
+    for id_, state, total, recalls, to_pay in invoices:
+        assert state in {'posted', 'paid'}, (id_, state)
+        assert amount(total) == 0, (id_, total)
+        assert recalls > 0, id_
+        assert to_pay == 0, id_
+
+
 def test_second_run_reuses(demo):
     before = demo['database'].stat()
     started = time.monotonic()
