@@ -97,10 +97,10 @@ class Invoice(metaclass=PoolMeta):
 
     @classmethod
     def _post(cls, invoices):
-        """An invoice the deposit settles in full is paid at once: its
-        zero receivable line is reconciled here, as Tryton does when it
-        posts the move, because on SQLite a zero stored as 0.00 escapes
-        the query Tryton uses for it."""
+        """An invoice the deposit settles in full is paid at once, not when
+        the queue gets to it; its zero receivable line is reconciled here
+        where Tryton missed it: on SQLite a zero stored as 0.00 escapes the
+        query Tryton uses when it posts the move."""
         pool = Pool()
         MoveLine = pool.get('account.move.line')
         super()._post(invoices)
@@ -112,14 +112,17 @@ class Invoice(metaclass=PoolMeta):
             if not account or all(line.account != account
                     for line in invoice.lines if line.type == 'line'):
                 continue
-            lines = [line for line in invoice.lines_to_pay
-                if not line.reconciliation]
+            lines = invoice.lines_to_pay
             if lines and all(not line.debit and not line.credit
                     for line in lines):
-                zero_lines.append(lines)
+                unreconciled = [line for line in lines
+                    if not line.reconciliation]
+                if unreconciled:
+                    zero_lines.append(unreconciled)
                 settled.append(invoice)
         if zero_lines:
             MoveLine.reconcile(*zero_lines)
+        if settled:
             cls.process(settled)
 
     @classmethod
