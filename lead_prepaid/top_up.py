@@ -229,7 +229,6 @@ class TopUp(Workflow, ModelSQL, ModelView):
                         currency=top_up.currency.code,
                         company_currency=top_up.company.currency.code))
 
-
     @classmethod
     def request(cls, account, amount, currency=None, origin='staff'):
         """Record a top-up the buyer will pay and, with a payment journal
