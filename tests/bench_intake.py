@@ -56,17 +56,36 @@ def generate_rows(count, start, seed=20261122):
     return rows
 
 
-def run_backend(backend, uri, args):
-    "Run the measurement in a fresh process bound to one database backend"
+def run_backend(backend, uri, script, db_name, worker_args):
+    """Run `script --worker worker_args` in a fresh process bound to one
+    database backend"""
     env = os.environ.copy()
     env['TRYTOND_DATABASE_URI'] = uri
-    env['DB_NAME'] = 'bench_intake'
+    env['DB_NAME'] = db_name
     if backend == 'sqlite':
         env['TRYTOND_DATABASE__PATH'] = tempfile.mkdtemp()
     env.pop('DB_CACHE', None)
-    return subprocess.call([sys.executable, __file__, '--worker',
-            '--leads', str(args.leads), '--batch', str(args.batch),
-            '--baseline-leads', str(args.baseline_leads)], env=env)
+    return subprocess.call(
+        [sys.executable, script, '--worker', *worker_args], env=env)
+
+
+def run_backends(choice, script, db_name, worker_args):
+    """Run the worker of `script` on SQLite, PostgreSQL or both as `choice`
+    says; PostgreSQL is left out with the reason when unreachable"""
+    code = 0
+    if choice in ('sqlite', 'both'):
+        code |= run_backend(
+            'sqlite', 'sqlite://', script, db_name, worker_args)
+    if choice in ('postgresql', 'both'):
+        uri = os.environ.get('LEAD_TEST_POSTGRESQL', DEFAULT_POSTGRESQL)
+        sys.path.insert(0, str(ROOT / 'setup'))
+        from run_tests import postgresql_problem
+        if problem := postgresql_problem(uri):
+            print(f'PostgreSQL left out: {problem}')
+        else:
+            code |= run_backend(
+                'postgresql', uri, script, db_name, worker_args)
+    return code
 
 
 def worker(args):
@@ -184,18 +203,9 @@ def main():
     args = parser.parse_args()
     if args.worker:
         return worker(args)
-    code = 0
-    if args.backend in ('sqlite', 'both'):
-        code |= run_backend('sqlite', 'sqlite://', args)
-    if args.backend in ('postgresql', 'both'):
-        uri = os.environ.get('LEAD_TEST_POSTGRESQL', DEFAULT_POSTGRESQL)
-        sys.path.insert(0, str(ROOT / 'setup'))
-        from run_tests import postgresql_problem
-        if problem := postgresql_problem(uri):
-            print(f'PostgreSQL left out: {problem}')
-        else:
-            code |= run_backend('postgresql', uri, args)
-    return code
+    return run_backends(args.backend, __file__, 'bench_intake', [
+            '--leads', str(args.leads), '--batch', str(args.batch),
+            '--baseline-leads', str(args.baseline_leads)])
 
 
 if __name__ == '__main__':

@@ -14,30 +14,13 @@ postgresql://postgres@127.0.0.1:5432/) and is left out when unreachable.
 import argparse
 import datetime as dt
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'tests'))
-from bench_intake import generate_rows  # noqa: E402
-
-DEFAULT_POSTGRESQL = 'postgresql://postgres@127.0.0.1:5432/'
-
-
-def run_backend(backend, uri, args):
-    "Run the measurement in a fresh process bound to one database backend"
-    env = os.environ.copy()
-    env['TRYTOND_DATABASE_URI'] = uri
-    env['DB_NAME'] = 'bench_prepaid'
-    if backend == 'sqlite':
-        env['TRYTOND_DATABASE__PATH'] = tempfile.mkdtemp()
-    env.pop('DB_CACHE', None)
-    return subprocess.call([sys.executable, __file__, '--worker',
-            '--leads', str(args.leads), '--batch', str(args.batch)], env=env)
+from bench_intake import generate_rows, run_backends  # noqa: E402
 
 
 def worker(args):
@@ -155,19 +138,8 @@ def main():
     args = parser.parse_args()
     if args.worker:
         return worker(args)
-    code = 0
-    if args.backend in ('sqlite', 'both'):
-        code |= run_backend('sqlite', 'sqlite://', args)
-    if args.backend in ('postgresql', 'both'):
-        uri = os.environ.get('LEAD_TEST_POSTGRESQL', DEFAULT_POSTGRESQL)
-        sys.path.insert(0, str(ROOT / 'setup'))
-        from run_tests import postgresql_problem
-        if problem := postgresql_problem(uri):
-            print(f'PostgreSQL left out: {problem}')
-        else:
-            code |= run_backend('postgresql', uri, args)
-    return code
-
+    return run_backends(args.backend, __file__, 'bench_prepaid', [
+            '--leads', str(args.leads), '--batch', str(args.batch)])
 
 if __name__ == '__main__':
     sys.exit(main())

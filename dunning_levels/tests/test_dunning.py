@@ -5,12 +5,10 @@ import unittest
 from decimal import Decimal
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 
-import trytond.config as config
 from trytond.exceptions import UserError
 from trytond.modules.lead_billing.tests.test_billing_committed import (
-    Mailbox, free_port)
+    serve_mail)
 from trytond.modules.lead_billing.tests.tools import (
     lead_values, setup_accounting, with_lead_trading)
 from trytond.pool import Pool
@@ -29,14 +27,7 @@ class DunningTestCase(unittest.TestCase):
         activate_module(['dunning_levels', 'lead_complaints'])
         # dunning e-mails are sent strictly: give them a server that takes
         # them (the committed tests look at what arrives)
-        cls.mailbox = Mailbox()
-        cls.smtp = Controller(
-            cls.mailbox, hostname='127.0.0.1', port=free_port())
-        cls.smtp.start()
-        cls.addClassCleanup(cls.smtp.stop)
-        cls.addClassCleanup(
-            config.set, 'email', 'uri', config.get('email', 'uri'))
-        config.set('email', 'uri', f'smtp://127.0.0.1:{cls.smtp.port}')
+        cls.mailbox = serve_mail(cls.addClassCleanup)
 
     def prepare(self, fixture):
         setup_accounting(fixture, [

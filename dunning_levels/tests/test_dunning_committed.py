@@ -3,15 +3,13 @@
 server with their attachments, once; two jobs at the same time dun once"""
 import unittest
 
-from aiosmtpd.controller import Controller
 
-import trytond.config as config
 from trytond import backend
 # the module, not its test case: pytest would run an imported test case
 # here a second time
 from trytond.modules.lead_billing.tests import test_billing_committed
 from trytond.modules.lead_billing.tests.test_billing_committed import (
-    Mailbox, free_port)
+    serve_mail)
 from trytond.modules.lead_billing.tests.tools import run_committed
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
@@ -37,15 +35,7 @@ class DunningCommittedTestCase(
         return run_committed(DB_NAME, self.in_company(prepare))
 
     def mailbox(self):
-        mailbox = Mailbox()
-        port = free_port()
-        controller = Controller(mailbox, hostname='127.0.0.1', port=port)
-        controller.start()
-        self.addCleanup(controller.stop)
-        self.addCleanup(config.set, 'email', 'uri',
-            config.get('email', 'uri'))
-        config.set('email', 'uri', f'smtp://127.0.0.1:{port}')
-        return mailbox
+        return serve_mail(self.addCleanup)
 
     def dunning_id(self, invoice_id):
         with Transaction().start(DB_NAME, 0, readonly=True):

@@ -43,6 +43,20 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def serve_mail(cleanup):
+    """Start an SMTP server on 127.0.0.1 and send Tryton's e-mail to it
+    until `cleanup` (a test's addCleanup or a class's addClassCleanup)
+    stops it; return the mailbox that keeps what arrives"""
+    mailbox = Mailbox()
+    controller = Controller(
+        mailbox, hostname='127.0.0.1', port=free_port())
+    controller.start()
+    cleanup(controller.stop)
+    cleanup(config.set, 'email', 'uri', config.get('email', 'uri'))
+    config.set('email', 'uri', f'smtp://127.0.0.1:{controller.port}')
+    return mailbox
+
+
 def run_with_retries(func):
     """Run `func` committed, again after a serialization failure, as
     Tryton's dispatcher does"""
@@ -147,15 +161,7 @@ class BillingCommittedTestCase(RouteTestCase):
                     [('lead.reference', 'like', prefix + '%')])}
 
     def test_documents_emailed_after_commit_once(self):
-        mailbox = Mailbox()
-        port = free_port()
-        controller = Controller(mailbox, hostname='127.0.0.1', port=port)
-        controller.start()
-        self.addCleanup(controller.stop)
-        uri = f'smtp://127.0.0.1:{port}'
-        self.addCleanup(config.set, 'email', 'uri',
-            config.get('email', 'uri'))
-        config.set('email', 'uri', uri)
+        mailbox = serve_mail(self.addCleanup)
         self.deliveries('MAIL', 3)
         self.final_check(False)
 

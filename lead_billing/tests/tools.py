@@ -199,3 +199,38 @@ def setup_accounting(fixture, years=()):
     template.account_category = category
     template.save()
     return tax
+
+
+def ago(days=0, hours=0):
+    "A naive UTC time `days` and `hours` before now"
+    return dt.datetime.now() - dt.timedelta(days=days, hours=hours)
+
+
+def run_billing(fixture, post=True):
+    "Compute (and post) a billing run up to yesterday"
+    pool = Pool()
+    Run = pool.get('lead.billing.run')
+    Date = pool.get('ir.date')
+    run, = Run.create([{
+                'company': fixture.company.id,
+                'cut_off': Date.today() - dt.timedelta(days=1),
+                }])
+    Run._compute([run])
+    if post:
+        Run.post([run])
+    return Run(run.id)
+
+
+def deliver_lead(fixture, reference, *buyers, delivered_at=None, **values):
+    """Create a valid lead of `fixture` and deliver it to each buyer;
+    return the deliveries"""
+    pool = Pool()
+    Lead = pool.get('lead.lead')
+    Delivery = pool.get('lead.delivery')
+    delivered_at = delivered_at or ago(hours=2)
+    values.setdefault('received_at', delivered_at - dt.timedelta(minutes=5))
+    lead, = Lead.create([lead_values(fixture, reference, **values)])
+    return Delivery.create([{
+                'lead': lead.id, 'buyer': buyer.id,
+                'delivered_at': delivered_at,
+                } for buyer in buyers])

@@ -3,15 +3,13 @@
 commit, once; two users accepting the same complaint at once credit once"""
 import unittest
 
-from aiosmtpd.controller import Controller
 
-import trytond.config as config
 from trytond import backend
 # the module, not its test case: pytest would run an imported test case
 # here a second time
 from trytond.modules.lead_billing.tests import test_billing_committed
 from trytond.modules.lead_billing.tests.test_billing_committed import (
-    Mailbox, free_port)
+    serve_mail)
 from trytond.modules.lead_billing.tests.tools import run_committed
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
@@ -41,14 +39,7 @@ class ComplaintCommittedTestCase(
         return run_committed(DB_NAME, self.in_company(prepare))
 
     def test_correction_emailed_after_commit_once(self):
-        mailbox = Mailbox()
-        port = free_port()
-        controller = Controller(mailbox, hostname='127.0.0.1', port=port)
-        controller.start()
-        self.addCleanup(controller.stop)
-        self.addCleanup(config.set, 'email', 'uri',
-            config.get('email', 'uri'))
-        config.set('email', 'uri', f'smtp://127.0.0.1:{port}')
+        mailbox = serve_mail(self.addCleanup)
         complaint_id = self.billed_complaint('MAILC')
 
         def accept(fixture):

@@ -6,15 +6,13 @@ import datetime as dt
 import unittest
 from decimal import Decimal
 
-from aiosmtpd.controller import Controller
 
-import trytond.config as config
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.lead_billing.delivery import DeliveryRequest
 from trytond.modules.lead_billing.exceptions import DeliveryRefused
 from trytond.modules.lead_billing.tests.test_billing_committed import (
-    Mailbox, free_port)
+    serve_mail)
 from trytond.modules.lead_billing.tests.tools import with_lead_trading
 from trytond.modules.lead_prepaid.exceptions import PrepaidError, TopUpError
 from trytond.pool import Pool
@@ -51,14 +49,7 @@ class PrepaidTestCase(unittest.TestCase):
     def setUpClass(cls):
         activate_module(['lead_prepaid', 'lead_complaints'])
         # alerts and documents are sent strictly: give them a server
-        cls.mailbox = Mailbox()
-        cls.smtp = Controller(
-            cls.mailbox, hostname='127.0.0.1', port=free_port())
-        cls.smtp.start()
-        cls.addClassCleanup(cls.smtp.stop)
-        cls.addClassCleanup(
-            config.set, 'email', 'uri', config.get('email', 'uri'))
-        config.set('email', 'uri', f'smtp://127.0.0.1:{cls.smtp.port}')
+        cls.mailbox = serve_mail(cls.addClassCleanup)
 
     def prepare(self, fixture):
         years = [(dt.date.today() - dt.timedelta(days=20)).year]

@@ -1,17 +1,11 @@
 # This file is part of the lead trading suite. See README.rst for details.
 """Building blocks for prepaid tests: a deposit account with VAT, the
 booking of top-ups, a manual payment journal and prepaid buyers."""
-import datetime as dt
 from decimal import Decimal
 
-from trytond.modules.lead_billing.tests.tools import (
-    lead_values, setup_accounting)
+from trytond.modules.lead_billing.tests.tools import (  # noqa: F401
+    ago, deliver_lead, lead_values, run_billing, setup_accounting)
 from trytond.pool import Pool
-
-
-def ago(days=0, hours=0):
-    "A naive UTC time `days` and `hours` before now"
-    return dt.datetime.now() - dt.timedelta(days=days, hours=hours)
 
 
 def setup_prepaid(fixture, years=()):
@@ -78,17 +72,9 @@ def top_up(account, amount):
 
 
 def deliver(fixture, reference, buyer, delivered_at=None, **values):
-    "Create a valid lead of `fixture` and deliver it to `buyer`"
-    pool = Pool()
-    Lead = pool.get('lead.lead')
-    Delivery = pool.get('lead.delivery')
-    delivered_at = delivered_at or ago(hours=2)
-    values.setdefault('received_at', delivered_at - dt.timedelta(minutes=5))
-    lead, = Lead.create([lead_values(fixture, reference, **values)])
-    delivery, = Delivery.create([{
-                'lead': lead.id, 'buyer': buyer.id,
-                'delivered_at': delivered_at,
-                }])
+    "Create a valid lead of `fixture` and deliver it to `buyer` alone"
+    delivery, = deliver_lead(
+        fixture, reference, buyer, delivered_at=delivered_at, **values)
     return delivery
 
 
@@ -98,20 +84,6 @@ def new_lead(fixture, reference, received_at=None):
                 received_at=received_at or ago(hours=3))])
     return lead
 
-
-def run_billing(fixture, post=True):
-    "Compute (and post) a billing run up to yesterday"
-    pool = Pool()
-    Run = pool.get('lead.billing.run')
-    Date = pool.get('ir.date')
-    run, = Run.create([{
-                'company': fixture.company.id,
-                'cut_off': Date.today() - dt.timedelta(days=1),
-                }])
-    Run._compute([run])
-    if post:
-        Run.post([run])
-    return Run(run.id)
 
 
 def balance(account):
