@@ -292,15 +292,7 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
         accounts = [a for a in accounts if a.active and a.thresholds]
         if not accounts:
             return
-        available = {}
-        by_company = defaultdict(list)
-        for account in accounts:
-            by_company[account.company].append(account)
-        for company, company_accounts in by_company.items():
-            balances = cls.balances(company,
-                [a.party.id for a in company_accounts], spending=False)
-            available.update((a.id, balances[a.party.id].available)
-                for a in company_accounts)
+        available = cls.get_balance(accounts, ['available'])['available']
         now = dt.datetime.now()
         to_write, emails = [], []
         for account in accounts:

@@ -186,11 +186,13 @@ class TopUp(Workflow, ModelSQL, ModelView):
     def get_gross(cls, top_ups, names):
         Date = Pool().get('ir.date')
         result = {name: {} for name in names}
+        taxes_of = {company: prepayment_taxes(
+                prepaid_settings(company.id).deposit_account)
+            for company in {t.company for t in top_ups}}
         for top_up in top_ups:
             with Transaction().set_context(company=top_up.company.id):
                 today = Date.today()
-            taxes = prepayment_taxes(
-                prepaid_settings(top_up.company.id).deposit_account)
+            taxes = taxes_of[top_up.company]
             tax, total = gross_amount(top_up.amount or Decimal(0), taxes,
                 top_up.date or today, top_up.currency)
             values = {'tax_amount': tax, 'total_amount': total}

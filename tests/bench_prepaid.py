@@ -141,5 +141,6 @@ def main():
     return run_backends(args.backend, __file__, 'bench_prepaid', [
             '--leads', str(args.leads), '--batch', str(args.batch)])
 
+
 if __name__ == '__main__':
     sys.exit(main())
