@@ -89,8 +89,13 @@ class ConfigurationBilling(ModelSQL, CompanyValueMixin):
 
     @classmethod
     def default_self_billing_sequence(cls):
-        ModelData = Pool().get('ir.model.data')
-        try:
-            return ModelData.get_id('lead_billing', 'sequence_self_billing')
-        except KeyError:
-            return None
+        return shipped_record('lead_billing', 'sequence_self_billing')
+
+
+def shipped_record(module, xml_id):
+    "The id of a record `module` ships, None while it is being installed"
+    ModelData = Pool().get('ir.model.data')
+    try:
+        return ModelData.get_id(module, xml_id)
+    except KeyError:
+        return None

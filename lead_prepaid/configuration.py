@@ -3,6 +3,7 @@ from types import SimpleNamespace
 
 from trytond.model import ModelSQL, fields
 from trytond.modules.company.model import CompanyValueMixin
+from trytond.modules.lead_billing.configuration import shipped_record
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, Id
 
@@ -101,20 +102,11 @@ class ConfigurationPrepaid(ModelSQL, CompanyValueMixin):
 
     @classmethod
     def default_prepaid_top_up_sequence(cls):
-        return shipped_record('sequence_top_up')
+        return shipped_record('lead_prepaid', 'sequence_top_up')
 
     @classmethod
     def default_prepaid_alert_template(cls):
-        return shipped_record('email_template_low_balance')
-
-
-def shipped_record(xml_id):
-    "The id of a record this module ships, None while it is installed"
-    ModelData = Pool().get('ir.model.data')
-    try:
-        return ModelData.get_id('lead_prepaid', xml_id)
-    except KeyError:
-        return None
+        return shipped_record('lead_prepaid', 'email_template_low_balance')
 
 
 def prepaid_settings(company_id):

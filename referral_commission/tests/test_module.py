@@ -1,0 +1,12 @@
+# This file is part of the lead trading suite. See README.rst for details.
+from trytond.modules.company.tests import CompanyTestMixin
+from trytond.tests.test_tryton import ModuleTestCase
+
+
+class ReferralCommissionTestCase(CompanyTestMixin, ModuleTestCase):
+    "Test Referral Commission module"
+    module = 'referral_commission'
+    extras = ['lead_complaints']
+
+
+del ModuleTestCase
