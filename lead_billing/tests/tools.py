@@ -4,29 +4,57 @@ with lead categories, suppliers, buyers and prices. To be called inside a
 transaction (see `trytond.tests.test_tryton.with_transaction`)."""
 import datetime as dt
 import zlib
+from collections import defaultdict
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import wraps
 from types import SimpleNamespace
 
+from trytond.cache import Cache
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.currency.tests import add_currency_rate, create_currency
 from trytond.pool import Pool
-from trytond.tests.test_tryton import with_transaction
+from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction, TransactionError
 
 PRICE_START = dt.date(2020, 1, 1)
 
 
+# The tables whose lock the tests of a class asked for: Tryton takes a
+# lock by starting the transaction again with it, which would build a
+# test's fixture once more for every lock met on the way; a test starts
+# with the locks the tests of its class needed before.
+_CLASS_LOCKS = defaultdict(list)
+
+
 def with_lead_trading(func):
-    "Run the test method in a transaction with `lead_trading` as argument"
-    @with_transaction()
+    """Run the test method in a transaction with `lead_trading` as argument,
+    rolled back afterwards as `with_transaction` does"""
     @wraps(func)
     def wrapper(self):
-        with lead_trading() as fixture:
-            return func(self, fixture)
+        locks = _CLASS_LOCKS[type(self)]
+        while True:
+            with Transaction().start(
+                    DB_NAME, 1, _lock_tables=list(locks)) as transaction:
+                try:
+                    with lead_trading() as fixture:
+                        return func(self, fixture)
+                except TransactionError as e:
+                    extras = {}
+                    e.fix(extras)
+                    # no other transaction runs: a record lock may as well
+                    # be one of its table
+                    for table in [*extras.get('_lock_tables', []),
+                            *extras.get('_lock_records', {})]:
+                        if table not in locks:
+                            locks.append(table)
+                    continue
+                finally:
+                    transaction.rollback()
+                    transaction.tasks.clear()
+                    Cache.drop(DB_NAME)
     return wrapper
 
 
