@@ -48,7 +48,6 @@ class Referral(Workflow, ModelSQL, ModelView):
         "commission.")
     referred = fields.Many2One(
         'party.party', "Referred Customer", required=True, states=_fixed,
-        domain=[('id', '!=', Eval('referrer', -1))],
         context={'company': Eval('company', -1)}, depends={'company'},
         help="The new customer whose revenue earns the commission.")
     date = fields.Date(

@@ -135,6 +135,25 @@ BUYER_PRICES = [
 PREPAID_COMFORTABLE = 'K023'
 PREPAID_DRY = 'K029'
 PREPAID_THRESHOLDS = ['500.00', '100.00']
+# Customers recruit customers (referral_commission): referrer, the
+# customers it brought, type, branch and approval. The last one is recorded
+# only after the first payout, so its commission shows as new.
+REFERRALS = [
+    ('K001', ['K011', 'K019'], 'standard', 'BER', 'approved'),
+    ('K009', ['K010', 'K025'], 'collector', 'HAM', 'approved'),
+    ('K022', ['K026', 'K018'], 'standard', 'BER', 'open'),
+    ('K005', ['K013'], 'standard', 'HAM', 'blocked'),
+    ('K002', ['K016'], 'standard', 'HAM', 'open'),
+    ]
+REFERRAL_BRANCHES = [
+    ('BER', "Berlin", "Leadhandel Demo GmbH\nFriedrichstraße 123\n"
+        "10117 Berlin", "030 1234567 · berlin@leadhandel-demo.example",
+        "Ihr Team der Filiale Berlin"),
+    ('HAM', "Hamburg", "Leadhandel Demo GmbH – Filiale Hamburg\n"
+        "Ballindamm 7\n20095 Hamburg",
+        "040 7654321 · hamburg@leadhandel-demo.example",
+        "Ihr Team der Filiale Hamburg"),
+    ]
 
 # city, postal codes, area code (without 0)
 DE_CITIES = [
@@ -1122,6 +1141,228 @@ def request_top_ups(accounts, plan):
 
 
 # ---------------------------------------------------------------------------
+# Referral commissions
+
+
+def setup_referral_programme(company, programme_start):
+    """The referral settings: 5 % of the referred customers' revenue as a
+    voucher or 3 % in cash, vouchers of at least 5 EUR, booked as a
+    liability next to the provisions and against the commission expense"""
+    pool = Pool()
+    Account = pool.get('account.account')
+    Journal = pool.get('account.journal')
+    PaymentMethod = pool.get('account.invoice.payment.method')
+    ProductCategory = pool.get('product.category')
+    Template = pool.get('product.template')
+    ModelData = pool.get('ir.model.data')
+    Configuration = pool.get('lead.configuration')
+    Branch = pool.get('referral.branch')
+
+    def account(code):
+        found, = Account.search([
+                ('code', '=', code), ('company', '=', company.id)])
+        return found
+    provisions = account('2.4.3')
+    vouchers, = Account.create([{
+                'company': company.id, 'code': '2.4.9',
+                'name': "Verbindlichkeiten aus KwK-Gutscheinen",
+                'type': provisions.type.id, 'parent': provisions.parent.id,
+                'party_required': True, 'reconcile': True,
+                }])
+    journal, = Journal.create([{
+                'name': "KwK-Gutscheine", 'code': 'KWK', 'type': 'cash'}])
+    method, = PaymentMethod.create([{
+                'company': company.id, 'name': "KwK-Gutschein",
+                'journal': journal.id,
+                'debit_account': vouchers.id, 'credit_account': vouchers.id,
+                }])
+    category, = ProductCategory.create([{
+                'name': "Provisionen", 'accounting': True,
+                'account_expense': account('5.1.3').id,
+                'account_revenue': account('4.1.2').id,
+                }])
+    template, = Template.create([{
+                'name': "Provision Kunden werben Kunden",
+                'code': 'KWK-PROVISION', 'type': 'service',
+                'default_uom': ModelData.get_id('product', 'uom_unit'),
+                'account_category': category.id,
+                'products': [('create', [{}])],
+                }])
+    config = Configuration(1)
+    config.referral_programme_start = programme_start
+    config.referral_voucher_rate = Decimal('5')
+    config.referral_cash_rate = Decimal('3')
+    config.referral_minimum = Decimal('5')
+    config.referral_product = template.products[0]
+    config.referral_voucher_method = method
+    config.save()
+    Branch.create([{
+                'code': code, 'name': name, 'sender': sender,
+                'contact': contact, 'signature': signature,
+                } for code, name, sender, contact, signature
+            in REFERRAL_BRANCHES])
+
+
+def record_referrals(referrals, date):
+    """Record the referrals; each collects the revenue its customer was
+    invoiced since `date`"""
+    pool = Pool()
+    Referral = pool.get('referral.referral')
+    Party = pool.get('party.party')
+    Branch = pool.get('referral.branch')
+    parties = {p.code: p for p in Party.search([('lead_buyer', '=', True)])}
+    branches = {b.code: b for b in Branch.search([])}
+    records = Referral.create([{
+                'referrer': parties[referrer].id,
+                'referred': parties[referred].id,
+                'date': date,
+                'kind': kind,
+                'branch': branches[branch].id,
+                } for referrer, referred_codes, kind, branch, _ in referrals
+            for referred in referred_codes])
+    states = {referred: state
+        for _, referred_codes, _, _, state in referrals
+        for referred in referred_codes}
+    Referral.approve([r for r in records
+            if states[r.referred.code] == 'approved'])
+    Referral.block([r for r in records
+            if states[r.referred.code] == 'blocked'])
+    return records
+
+
+def referral_programme(database, admin_id, company_id, today):
+    """Replay the referral programme: the customers' first invoices are
+    paid, a payout three weeks after the first billing run exports and
+    books vouchers, a referrer redeems part of one; then more is paid, a
+    paid invoice is credited and a referral is recorded late, so that the
+    payout left in draft shows new commission, differences and overpaid
+    commission netted against them."""
+    billed_on = month_start(today - dt.timedelta(days=today.day))
+    paid_on = billed_on + dt.timedelta(days=10)
+    payout_on = min(billed_on + dt.timedelta(days=20), today)
+    programme_start = month_start(today - dt.timedelta(days=DATA_DAYS))
+    early, late = REFERRALS[:-1], REFERRALS[-1:]
+    referred = [c for _, codes, *_ in REFERRALS for c in codes]
+
+    def first_invoices(codes):
+        "The referred customers' invoices of the first billing run"
+        Invoice = Pool().get('account.invoice')
+        return Invoice.search([
+                ('party.code', 'in', codes),
+                ('type', '=', 'out'),
+                ('invoice_date', '=', billed_on),
+                ('state', 'in', ['posted', 'paid']),
+                ], order=[('party', 'ASC'), ('id', 'ASC')])
+
+    def first_payout():
+        pool = Pool()
+        Payout = pool.get('referral.payout')
+        Invoice = pool.get('account.invoice')
+        with Transaction().set_context(company=company_id):
+            setup_referral_programme(
+                Pool().get('company.company')(company_id), programme_start)
+            record_referrals(early, programme_start)
+            # each customer paid about half of its first invoices in time
+            by_party = {}
+            for invoice in first_invoices(referred):
+                by_party.setdefault(invoice.party, []).append(invoice)
+            to_pay = [i for invoices in by_party.values()
+                for i in invoices[:(len(invoices) + 1) // 2]
+                if i.state == 'posted']
+            settle(open_lines(to_pay), paid_on)
+            Invoice.process(to_pay)
+            with clock(payout_on):
+                payout, = Payout.create([{
+                            'company': company_id, 'period_end': billed_on}])
+                try:
+                    Payout.export([payout])
+                except UserError:
+                    # too little demo data for a voucher of the minimum
+                    return None
+                Payout.done([payout])
+            return payout.id
+
+    def redeem(payout_id):
+        pool = Pool()
+        Payout = pool.get('referral.payout')
+        Invoice = pool.get('account.invoice')
+        with Transaction().set_context(company=company_id):
+            for voucher in Payout(payout_id).vouchers:
+                invoices = Invoice.search([
+                        ('party', '=', voucher.party.id),
+                        ('type', '=', 'out'), ('state', '=', 'posted'),
+                        ], order=[('invoice_date', 'DESC')], limit=1)
+                if invoices:
+                    invoice, = invoices
+                    amount = min(voucher.balance, invoice.amount_to_pay,
+                        Decimal('5.00'))
+                    voucher.redeem_against(invoice, amount, today)
+                    return
+
+    def later():
+        pool = Pool()
+        Payout = pool.get('referral.payout')
+        Invoice = pool.get('account.invoice')
+        with Transaction().set_context(company=company_id):
+            record_referrals(late, programme_start)
+            open_ = [i for i in first_invoices(referred)
+                if i.state == 'posted']
+            settle(open_lines(open_), today)
+            Invoice.process(open_)
+            paid_out = [i for i in first_invoices(referred)
+                if any(line.commissions and any(
+                            c.referral_voucher for c in line.commissions)
+                    for line in i.lines)]
+            if paid_out:
+                credit_half(paid_out[0], today)
+            payout, = Payout.create([{'company': company_id}])
+            Payout.preview([payout])
+            return Payout(payout.id)
+
+    with mail_sink():
+        payout_id = run_committed(database, first_payout, user=admin_id)
+        if payout_id:
+            run_committed(database, partial(redeem, payout_id),
+                user=admin_id)
+        draft = run_committed(database, lambda: later().id, user=admin_id)
+    return payout_id, draft
+
+
+def open_lines(invoices):
+    "The receivable lines of the invoices that are not reconciled yet"
+    return [line for invoice in invoices for line in invoice.lines_to_pay
+        if not line.reconciliation]
+
+
+def credit_half(invoice, date):
+    """Post a correction of half the first revenue line of `invoice`: the
+    buyer was credited after its referrer's commission had been paid"""
+    pool = Pool()
+    Invoice = pool.get('account.invoice')
+    Line = pool.get('account.invoice.line')
+    line = invoice.line_lines[0]
+    correction = Invoice(
+        company=invoice.company, type='out', party=invoice.party,
+        invoice_date=date, lead_document=True,
+        description=f"Teilgutschrift zu {invoice.number}")
+    correction.on_change_type()
+    correction.on_change_party()
+    correction.save()
+    Line.create([{
+                'invoice': correction.id, 'type': 'line',
+                'account': line.account.id, 'product': line.product.id,
+                'unit': line.unit.id,
+                'description': f"Kulanz: {line.description}",
+                'quantity': -1,
+                'unit_price': (line.amount / 2).quantize(Decimal('0.01')),
+                'taxes': [('add', [t.id for t in line.taxes])],
+                'origin': str(line),
+                }])
+    Invoice.update_taxes([correction])
+    Invoice.post([correction])
+
+
+# ---------------------------------------------------------------------------
 
 
 def close_setup_wizard():
@@ -1307,6 +1548,12 @@ def run(database, leads, seed):
     if plan:
         # the buyer whose balance ran out asks for money to be topped up
         run_committed(database, requests, user=admin_id)
+    referrals = None
+    if 'referral.referral' in dict(pool.iterobject()):
+        started = time.monotonic()
+        referrals = referral_programme(database, admin_id, company_id, today)
+        log(f"demo data: referral programme done in "
+            f"{time.monotonic() - started:.1f}s")
     summary(database, admin_id, company_id, statuses, delivery_statuses)
     log("  billing run up to {}: {} buyer invoices for {} deliveries, "
         "{} self-billing statements for {} leads, {} suppliers without "
@@ -1320,6 +1567,8 @@ def run(database, leads, seed):
                     complained.items())))
     if plan:
         prepaid_summary(database, admin_id, company_id, refused_to)
+    if referrals:
+        referral_summary(database, admin_id, company_id, *referrals)
 
 
 @contextmanager
@@ -1578,6 +1827,27 @@ def prepaid_summary(database, admin_id, company_id, refused_to):
                 + f", {refused_to[party.code]} deliveries refused")
 
 
+def referral_summary(database, admin_id, company_id, exported_id, draft_id):
+    pool = Pool(database)
+    with Transaction().start(database, admin_id, readonly=True,
+            context={'company': company_id}):
+        Payout = pool.get('referral.payout')
+        Referral = pool.get('referral.referral')
+        log(f"  referrals: {Referral.search_count([])}")
+        if exported_id:
+            exported = Payout(exported_id)
+            log(f"  referral payout {exported.id} {exported.state}: "
+                f"{exported.voucher_count} vouchers, "
+                f"{exported.voucher_total:.2f} EUR")
+        draft = Payout(draft_id)
+        areas = Counter()
+        for line in draft.lines:
+            areas[line.area] += line.voucher_amount
+        log(f"  referral payout {draft.id} previewed: " + ", ".join(
+                f"{area} {areas[area]:.2f} EUR"
+                for area in ['new', 'difference', 'overpaid']))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('-c', '--config', required=True)
@@ -1591,7 +1861,8 @@ def main(argv=None):
     # trytond picks its backend when imported: read the configuration first
     from trytond import config
     config.update_etc(args.config)
-    global Pool, Transaction, TransactionError
+    global Pool, Transaction, TransactionError, UserError
+    from trytond.exceptions import UserError
     from trytond.pool import Pool
     from trytond.transaction import Transaction, TransactionError
 

@@ -371,6 +371,46 @@ def test_prepaid_invoices_settled_from_deposit(db):
         assert to_pay == 0, id_
 
 
+def test_referral_programme(demo, db):
+    """Referrals with a payout exported, booked and partly redeemed, and a
+    payout left in draft whose preview shows the three areas"""
+    referrals, = one(db, "SELECT COUNT(*) FROM referral_referral")
+    assert referrals == 8
+    done = db.execute("""
+        SELECT p.id, p.voucher_count, CAST(p.voucher_total AS TEXT), m.state
+        FROM referral_payout p JOIN account_move m ON m.id = p.move
+        WHERE p.state = 'done'""").fetchall()
+    assert len(done) == 1, done
+    payout_id, vouchers, total, move_state = done[0]
+    assert vouchers > 0 and amount(total) > 0 and move_state == 'posted'
+    files = dict(db.execute("""
+        SELECT format, COUNT(*) FROM referral_payout_file WHERE payout = ?
+        GROUP BY format""", (payout_id,)).fetchall())
+    # a spreadsheet and a CSV file per branch
+    assert set(files) == {'csv', 'xlsx'} and files['csv'] == files['xlsx'], (
+        files)
+    paid, = one(db, """
+        SELECT COUNT(*) FROM commission c
+        JOIN referral_voucher v ON v.id = c.referral_voucher
+        WHERE v.payout = ?""", payout_id)
+    assert paid > 0
+    redeemed, = one(db, "SELECT COUNT(*) FROM referral_voucher_redemption")
+    assert redeemed == 1
+
+    draft, = one(db, "SELECT id FROM referral_payout WHERE state = 'draft'")
+    areas = dict(db.execute("""
+        SELECT area, COUNT(*) FROM referral_payout_line WHERE payout = ?
+        GROUP BY area""", (draft,)).fetchall())
+    assert set(areas) == {'new', 'difference', 'overpaid'}, areas
+    included, = one(db, """
+        SELECT COUNT(*) FROM referral_payout_line
+        WHERE payout = ? AND status = 'included'""", draft)
+    assert included > 0
+    summary = re.search(r'referral payout \d+ previewed: new ([\d.]+) EUR, '
+        r'difference ([\d.]+) EUR, overpaid (-[\d.]+) EUR', demo['output'])
+    assert summary, demo['output']
+
+
 def test_second_run_reuses(demo):
     before = demo['database'].stat()
     started = time.monotonic()
@@ -475,6 +515,18 @@ def test_serve(demo, tmp_path):
         assert context['company']
         assert rpc(port, 'model.lead.lead.search_count', [[], context],
             session) == LEADS
+
+        # the referral payout left in draft is previewed and exported
+        payout = 'model.referral.payout'
+        draft, = rpc(port, f'{payout}.search',
+            [[('state', '=', 'draft')], 0, None, None, context], session)
+        rpc(port, f'{payout}.preview', [[draft], context], session)
+        rpc(port, f'{payout}.export', [[draft], context], session)
+        exported, = rpc(port, f'{payout}.read',
+            [[draft], ['state', 'voucher_count', 'files'], context], session)
+        assert exported['state'] == 'exported', exported
+        assert exported['voucher_count'] > 0, exported
+        assert len(exported['files']) >= 2, exported
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

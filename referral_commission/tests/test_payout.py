@@ -11,7 +11,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module
 
 from .tools import (
-    TODAY, create_party, credit, export, invoice, pay, payout, preview,
+    TODAY, ago, create_party, deliver_lead, run_billing, credit, export, invoice, pay, payout, preview,
     refer, rows, setup_referrals, vouchers, with_lead_trading)
 
 
@@ -385,3 +385,25 @@ class PayoutTestCase(unittest.TestCase):
         Payout.undo([second])
         self.assertEqual(Payout(second.id).state, 'done')
         self.assertEqual(Commission(commission.id).referral_voucher, voucher)
+
+    @with_lead_trading
+    def test_revenue_waits_for_the_complaint_window(self, fixture):
+        pool = Pool()
+        Party = pool.get('party.party')
+        setup_referrals(fixture, minimum='0')
+        referrer = create_party("Werber GmbH", 'R', lead_buyer=True)
+        Party.write([fixture.buyer], {'lead_billing_interval': 'weekly'})
+        refer(referrer, fixture.buyer)
+        deliver_lead(fixture, 'L1', fixture.buyer, delivered_at=ago(days=20))
+        deliver_lead(fixture, 'L2', fixture.buyer, delivered_at=ago(days=19))
+        run = run_billing(fixture)
+        billed, = [i for i in run.invoices if i.party == fixture.buyer]
+        pay(fixture, billed)
+
+        # the buyer may still return its leads for 60 days
+        Party.write([fixture.buyer], {'lead_complaint_window_days': 60})
+        self.assertEqual(rows(preview(payout())), {})
+        # with the category's 7 days the window has passed
+        Party.write([fixture.buyer], {'lead_complaint_window_days': None})
+        self.assertEqual(rows(preview(payout())), {
+                ('B1', 'new'): (D('3.00'), 'included')})

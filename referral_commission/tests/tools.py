@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 from trytond.modules.lead_billing.tests.tools import (  # noqa: F401
-    create_party, setup_accounting, with_lead_trading)
+    ago, create_party, deliver_lead, run_billing, setup_accounting,
+    with_lead_trading)
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -15,10 +16,19 @@ TODAY = dt.date.today()
 PERIOD_START = TODAY - dt.timedelta(days=60)
 
 
-def setup_referrals(fixture, voucher_rate='5', cash_rate='0', minimum='5'):
-    """Give the fixture's company accounting and the referral programme:
-    a commission product on the expense account, a voucher liability with
-    its booking, bank payments for invoices. Return the fixture."""
+def setup_referrals(fixture, **settings):
+    """Give the fixture's company accounting and the referral programme;
+    return the fixture"""
+    setup_accounting(fixture, {PERIOD_START.year, TODAY.year})
+    return configure_referrals(fixture, **settings)
+
+
+def configure_referrals(
+        fixture, voucher_rate='5', cash_rate='0', minimum='5'):
+    """Set the referral programme of the fixture's company, whose chart is
+    there: a commission product on the lead product's accounting category,
+    a voucher liability with its booking, bank payments for invoices.
+    Return the fixture."""
     pool = Pool()
     Account = pool.get('account.account')
     Journal = pool.get('account.journal')
@@ -27,7 +37,6 @@ def setup_referrals(fixture, voucher_rate='5', cash_rate='0', minimum='5'):
     Template = pool.get('product.template')
     Uom = pool.get('product.uom')
     company = fixture.company
-    setup_accounting(fixture, {PERIOD_START.year, TODAY.year})
     provisions, = Account.search([
             ('company', '=', company.id), ('code', '=', '2.4.3')])
     voucher_account, = Account.create([{
