@@ -11,8 +11,9 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module
 
 from .tools import (
-    TODAY, ago, create_party, deliver_lead, run_billing, credit, export, invoice, pay, payout, preview,
-    refer, rows, setup_referrals, vouchers, with_lead_trading)
+    TODAY, ago, create_party, credit, deliver_lead, export, invoice, pay,
+    payout, preview, refer, rows, run_billing, setup_referrals, vouchers,
+    with_lead_trading)
 
 
 class PayoutTestCase(unittest.TestCase):
