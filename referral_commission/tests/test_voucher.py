@@ -11,10 +11,12 @@ from decimal import Decimal as D
 import openpyxl
 
 from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError
 from trytond.modules.referral_commission.exceptions import (
     ReferralError, VoucherError)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module
+from trytond.transaction import Transaction, check_access
 
 from .tools import (
     TODAY, create_party, export, invoice, payout, refer, setup_referrals,
@@ -269,3 +271,52 @@ class VoucherTestCase(unittest.TestCase):
         with self.assertRaises(UserError) as raised:
             refer(other, customer)
         self.assertIn('referred only once', str(raised.exception))
+
+    @with_lead_trading
+    def test_referrer_sees_only_its_own_vouchers(self, fixture):
+        pool = Pool()
+        Voucher = pool.get('referral.voucher')
+        Referral = pool.get('referral.referral')
+        Redemption = pool.get('referral.voucher.redemption')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        record = self.exported(fixture)
+        own = self.voucher_of(record, fixture.referrer)
+        other = self.voucher_of(record, fixture.collector)
+        due = invoice(fixture, fixture.referrer, '20.00', date=TODAY,
+            paid=False)
+        own.redeem_against(due, D('5.00'), TODAY)
+        group = ModelData.get_id('lead_billing', 'group_lead_buyer_external')
+        user, = User.create([{
+                    'login': 'werber', 'name': "Werber (extern)",
+                    'lead_party': fixture.referrer.id,
+                    'groups': [('add', [group])],
+                    'companies': [('add', [fixture.company.id])],
+                    'company': fixture.company.id,
+                    }])
+
+        with Transaction().set_user(user.id), check_access():
+            self.assertEqual(Voucher.search([]), [own])
+            with self.assertRaises(AccessError):
+                Voucher.read([other.id], ['amount'])
+            self.assertEqual(
+                [r.referred.code for r in Referral.search([])], ['B', 'A'])
+            self.assertEqual(len(Redemption.search([])), 1)
+            for Model, view, ids in [
+                    (Voucher, 'voucher_view_list', [own.id]),
+                    (Voucher, 'voucher_view_form', [own.id]),
+                    (Redemption, 'redemption_view_list',
+                        [r.id for r in own.redemptions]),
+                    (Referral, 'referral_view_form',
+                        [r.id for r in Referral.search([])]),
+                    ]:
+                with self.subTest(view=view):
+                    fields = Model.fields_view_get(ModelData.get_id(
+                            'referral_commission', view))['fields']
+                    names = [f'{n}.rec_name' if fields[n]['type'] in {
+                            'many2one', 'one2many'} and n != 'currency'
+                        else n for n in fields]
+                    self.assertTrue(Model.read(ids, names))
+                    for hidden in ['payout', 'commissions', 'cash_move',
+                            'invoice', 'move', 'agent', 'note']:
+                        self.assertNotIn(hidden, fields)
