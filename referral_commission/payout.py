@@ -300,7 +300,7 @@ class Payout(Workflow, ModelSQL, ModelView):
     @classmethod
     def delete(cls, payouts):
         for payout in payouts:
-            if payout.state in {'exported', 'done'}:
+            if payout.state != 'draft':
                 raise AccessError(gettext(
                         'referral_commission.msg_payout_delete_exported',
                         payout=payout.rec_name))

@@ -323,6 +323,8 @@ class Referral(Workflow, ModelSQL, ModelView):
         if not lines:
             return []
         referral_of = cls.referrals_of_lines(lines)
+        settings = {company: referral_settings(company.id) for company in {
+                r.company for r in referral_of.values()}}
         revenue, credits = [], []
         for line in lines:
             referral = referral_of.get(line.id)
@@ -332,7 +334,8 @@ class Referral(Workflow, ModelSQL, ModelView):
                     (line, referral, corrected))
         # revenue first: a credit note may correct a line collected along
         commissions = [c for c in (
-                referral.new_commission(line) for line, referral, _ in revenue)
+                referral.new_commission(line, settings[referral.company])
+                for line, referral, _ in revenue)
             if c]
         Commission.save(commissions)
         corrections = []
@@ -345,7 +348,8 @@ class Referral(Workflow, ModelSQL, ModelView):
                 original = originals.get(corrected.id)
                 if original is None or original.referral != referral:
                     continue
-                commission = referral.new_commission(line)
+                commission = referral.new_commission(
+                    line, settings[referral.company])
                 if commission:
                     commission.referral_corrects = original
                     corrections.append(commission)
@@ -371,16 +375,16 @@ class Referral(Workflow, ModelSQL, ModelView):
                     result[line.id] = referral
         return result
 
-    def new_commission(self, line):
-        """The commission of the invoice line for the referrer, valued at the
-        programme's voucher rate until a payout pays it at its own; None
-        when that value is below the smallest commission"""
+    def new_commission(self, line, settings):
+        """The commission of the invoice line for the referrer, valued with
+        the referral `settings` of its company at the programme's voucher
+        rate until a payout pays it at its own; None when that value is
+        below the smallest commission"""
         pool = Pool()
         Commission = pool.get('commission')
         Currency = pool.get('currency.currency')
         Date = pool.get('ir.date')
         invoice = line.invoice
-        settings = referral_settings(self.company.id)
         if not settings.product:
             raise ReferralError(gettext(
                     'referral_commission.msg_referral_not_configured',

@@ -6,6 +6,7 @@ import datetime as dt
 import unittest
 from decimal import Decimal as D
 
+from trytond.model.exceptions import AccessError
 from trytond.modules.referral_commission.exceptions import PayoutError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module
@@ -367,6 +368,8 @@ class PayoutTestCase(unittest.TestCase):
         self.assertEqual(Voucher.search([]), [])
         self.assertIsNone(Commission(commission.id).referral_voucher)
         self.assertEqual(len(first.files), 2, "the files stay as history")
+        with self.assertRaises(AccessError):
+            Payout.delete([first])
         self.assertEqual(commission.agent.pending_amount, D('10.0000'))
 
         second = export(payout())
