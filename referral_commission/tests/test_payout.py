@@ -6,15 +6,16 @@ import datetime as dt
 import unittest
 from decimal import Decimal as D
 
-from trytond.model.exceptions import AccessError
+from trytond.model.exceptions import AccessButtonError, AccessError
 from trytond.modules.referral_commission.exceptions import PayoutError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module
+from trytond.transaction import Transaction, check_access
 
 from .tools import (
-    TODAY, ago, create_party, credit, deliver_lead, export, invoice, pay,
-    payout, preview, refer, rows, run_billing, setup_referrals, vouchers,
-    with_lead_trading)
+    PERIOD_START, TODAY, ago, create_party, credit, deliver_lead, export,
+    invoice, pay, payout, preview, refer, rows, run_billing, setup_referrals,
+    vouchers, with_lead_trading)
 
 
 class PayoutTestCase(unittest.TestCase):
@@ -411,3 +412,43 @@ class PayoutTestCase(unittest.TestCase):
         Party.write([fixture.buyer], {'lead_complaint_window_days': None})
         self.assertEqual(rows(preview(payout())), {
                 ('B1', 'new'): (D('3.00'), 'included')})
+
+    @with_lead_trading
+    def test_staff_previews_accountants_export(self, fixture):
+        pool = Pool()
+        Payout = pool.get('referral.payout')
+        Line = pool.get('referral.payout.line')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        setup_referrals(fixture)
+        self.parties(fixture)
+        refer(fixture.referrer, fixture.a)
+        invoice(fixture, fixture.a, '200.00')
+        lead_trading = ModelData.get_id('lead_billing', 'group_lead_trading')
+        accounting = ModelData.get_id('account', 'group_account')
+        staff, accountant = User.create([{
+                    'login': login, 'name': login,
+                    'groups': [('add', groups)],
+                    'companies': [('add', [fixture.company.id])],
+                    'company': fixture.company.id,
+                    } for login, groups in [
+                    ('staff', [lead_trading]),
+                    ('accountant', [lead_trading, accounting])]])
+
+        with Transaction().set_user(staff.id), check_access():
+            record, = Payout.create([{
+                        'period_start': PERIOD_START, 'period_end': TODAY}])
+            Payout.preview([record])
+            line, = Payout(record.id).lines
+            Line.block([line])
+            line, = Payout(record.id).lines
+            self.assertEqual(line.status, 'blocked')
+            Line.release([line])
+            line, = Payout(record.id).lines
+            self.assertEqual(line.status, 'included')
+            with self.assertRaises(AccessButtonError):
+                Payout.export([record])
+        with Transaction().set_user(accountant.id), check_access():
+            Payout.export([Payout(record.id)])
+            Payout.done([Payout(record.id)])
+        self.assertEqual(vouchers(Payout(record.id)), [('R', D('10.00'))])
