@@ -13,7 +13,7 @@ from trytond.model import (
     Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.model.exceptions import AccessError
 from trytond.modules.currency.fields import Monetary
-from trytond.modules.lead_billing.bulk import forget_cached
+from trytond.modules.lead_billing.bulk import forget_cached, insert_records
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice, reduce_ids
@@ -401,35 +401,43 @@ class Payout(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def store_plan(cls, payout, plan):
-        """Keep the plan as the payout's preview: a recipient per voucher
-        and a line per referral and area; return the recipients in the
-        order of the plan's"""
+        """Keep the plan as the payout's preview, in place of the one before:
+        a recipient per voucher and a line per referral and area; return
+        the recipients in the order of the plan's.
+
+        The rows are written in bulk: a preview covers every referral with
+        open commission, and the rules made their values."""
         pool = Pool()
         Line = pool.get('referral.payout.line')
         Recipient = pool.get('referral.payout.recipient')
+        cursor = Transaction().connection.cursor()
         round_ = payout.currency.round
-        Line.delete(Line.search([('payout', '=', payout.id)]))
-        Recipient.delete(Recipient.search([('payout', '=', payout.id)]))
-        recipients = Recipient.create([{
-                    'payout': payout.id,
-                    'referrer': recipient.referrer,
-                    'branch': recipient.branch,
-                    'referral': recipient.referral,
-                    'base_amount': round_(sum(
-                            (s.base for s in recipient.shares), Decimal(0))),
-                    'new_amount': round_(recipient.area_total('new')),
-                    'difference_amount': round_(
-                        recipient.area_total('difference')),
-                    'overpaid_amount': round_(
-                        recipient.area_total('overpaid')),
-                    'voucher_amount': recipient.voucher,
-                    'cash_amount': recipient.cash,
-                    'status': recipient.status,
-                    } for recipient in plan.recipients])
+        for Model in [Line, Recipient]:
+            table = Model.__table__()
+            cursor.execute(*table.delete(where=table.payout == payout.id))
+            forget_cached(Model)
+        recipients = Recipient.browse(insert_records(Recipient, [{
+                        'payout': payout.id,
+                        'referrer': recipient.referrer,
+                        'branch': recipient.branch,
+                        'referral': recipient.referral,
+                        'base_amount': round_(sum(
+                                (s.base for s in recipient.shares),
+                                Decimal(0))),
+                        'new_amount': round_(recipient.area_total('new')),
+                        'difference_amount': round_(
+                            recipient.area_total('difference')),
+                        'overpaid_amount': round_(
+                            recipient.area_total('overpaid')),
+                        'voucher_amount': recipient.voucher,
+                        'cash_amount': recipient.cash,
+                        'status': recipient.status,
+                        'voucher': None,
+                        } for recipient in plan.recipients]))
         recipient_of = {(s.referral, s.area): record.id
             for planned, record in zip(plan.recipients, recipients)
             for s in planned.shares}
-        Line.create([{
+        insert_records(Line, [{
                     'payout': payout.id,
                     'recipient': recipient_of.get((row.referral, row.area)),
                     'referral': row.referral,

@@ -22,6 +22,8 @@ from .configuration import referral_settings
 from .exceptions import ReferralError
 from .rules import commission_share
 
+# Ids per query: a payout or a collect may cover thousands of customers
+QUERY_SLICE = 1000
 REFERRAL_STATES = [
     ('open', "Open"),
     ('approved', "Approved"),
@@ -289,22 +291,24 @@ class Referral(Workflow, ModelSQL, ModelView):
         # Written first: a second collect of the same referral waits for
         # this one and fails to serialize instead of doubling commission
         cls.write(list(referrals), {})
-        clauses = ['OR']
-        for referral in referrals:
-            clauses.append([
-                    ('invoice.company', '=', referral.company.id),
-                    ('invoice.party', '=', referral.referred.id),
-                    ('invoice.invoice_date', '>=', referral.date),
-                    ])
-        lines = InvoiceLine.search([
-                ('invoice.type', '=', 'out'),
-                ('invoice.state', 'in', ['posted', 'paid']),
-                ('type', '=', 'line'),
-                clauses,
-                ], order=[('invoice.invoice_date', 'ASC'), ('id', 'ASC')])
-        collected = {c.referral_line_key for c in Commission.search([
-                    ('referral_line_key', 'in', [line.id for line in lines]),
-                    ])}
+        # the referral dates are checked when the commission is made
+        since = min(r.date for r in referrals)
+        lines = []
+        for parties in grouped_slice(
+                list({r.referred.id for r in referrals}), QUERY_SLICE):
+            lines.extend(InvoiceLine.search([
+                        ('invoice.type', '=', 'out'),
+                        ('invoice.state', 'in', ['posted', 'paid']),
+                        ('invoice.party', 'in', list(parties)),
+                        ('invoice.invoice_date', '>=', since),
+                        ('type', '=', 'line'),
+                        ], order=[('id', 'ASC')]))
+        collected = set()
+        for sub_ids in grouped_slice(
+                [line.id for line in lines], QUERY_SLICE):
+            collected.update(c.referral_line_key for c in Commission.search([
+                        ('referral_line_key', 'in', list(sub_ids)),
+                        ]))
         cls.commission_lines(
             [line for line in lines if line.id not in collected])
 

@@ -183,8 +183,8 @@ class Voucher(Workflow, ModelSQL, ModelView):
         sequence = referral_settings(company.id).voucher_sequence
         with Transaction().set_context(company=company.id):
             today = Date.today()
-        referrals = {r.id: r for r in Referral.browse(list({
-                        s.referral for p in planned for s in p.shares}))}
+        referred_name = {r.id: r.referred.rec_name for r in Referral.browse(
+                list({s.referral for p in planned for s in p.shares}))}
         vouchers = cls.create([{
                     'number': sequence.get(),
                     'company': company.id,
@@ -195,8 +195,8 @@ class Voucher(Workflow, ModelSQL, ModelView):
                     'referral': recipient.referral.id if recipient.referral
                     else None,
                     'referred': '\n'.join(sorted({
-                                referrals[s.referral].referred.rec_name
-                                for s in plan.shares})),
+                                referred_name[referral] for referral in {
+                                    s.referral for s in plan.shares}})),
                     'date': today,
                     'currency': company.currency.id,
                     'amount': recipient.voucher_amount,
