@@ -221,11 +221,8 @@ class Voucher(Workflow, ModelSQL, ModelView):
         method = settings.voucher_method
         with Transaction().set_context(company=company.id):
             today = Date.today()
+        # Tryton refuses a product without expense account with its message
         expense = settings.product.account_expense_used
-        if not expense:
-            raise VoucherError(gettext(
-                    'referral_commission.msg_voucher_no_expense_account',
-                    product=settings.product.rec_name))
         total = sum((v.amount for v in vouchers), Decimal(0))
         lines = [{
                 'account': method.debit_account.current(date=today).id,
@@ -284,11 +281,8 @@ class Voucher(Workflow, ModelSQL, ModelView):
             method = settings.voucher_method
             with Transaction().set_context(company=company.id):
                 today = Date.today()
+            # Tryton refuses a party without payable account itself
             payable = voucher.party.account_payable_used
-            if not payable:
-                raise VoucherError(gettext(
-                        'referral_commission.msg_voucher_no_payable',
-                        party=voucher.party.rec_name))
             description = gettext(
                 'referral_commission.msg_voucher_cash_payout',
                 voucher=voucher.number)
