@@ -16,7 +16,7 @@ from trytond.modules.product import round_price
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice, reduce_ids, sqlite_apply_types
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .configuration import referral_settings
 from .exceptions import ReferralError
@@ -24,6 +24,8 @@ from .rules import commission_share
 
 # Ids per query: a payout or a collect may cover thousands of customers
 QUERY_SLICE = 1000
+# What makes a referral earn: fixed once it earned commission
+FIXED_WITH_COMMISSION = {'referrer', 'referred', 'date', 'company'}
 REFERRAL_STATES = [
     ('open', "Open"),
     ('approved', "Approved"),
@@ -218,36 +220,68 @@ class Referral(Workflow, ModelSQL, ModelView):
     def create(cls, vlist):
         vlist = [v.copy() for v in vlist]
         for values in vlist:
-            company_id = values.get('company', cls.default_company())
-            if not values.get('agent') and values.get('referrer'):
-                values['agent'] = cls.referrer_agent(
-                    company_id, values['referrer']).id
+            values.setdefault('company', cls.default_company())
+        # the agent and the commission are the programme's business, not
+        # something the user creates
+        with without_check_access():
+            agents = cls.referrer_agents(
+                {(v['company'], v['referrer']) for v in vlist})
+        for values in vlist:
+            values['agent'] = agents[values['company'], values['referrer']]
         referrals = super().create(vlist)
-        cls.collect(referrals)
+        with without_check_access():
+            cls.collect(referrals)
         return referrals
 
     @classmethod
-    def referrer_agent(cls, company_id, party_id):
-        """The commission agent of the referral programme for the party,
-        created the first time the party refers someone"""
+    def write(cls, *args):
+        actions = iter(args)
+        args, changed = [], []
+        for referrals, values in zip(actions, actions):
+            if values.keys() & FIXED_WITH_COMMISSION:
+                for referral in referrals:
+                    if referral.commissions:
+                        raise ReferralError(gettext(
+                                'referral_commission.msg_referral_fixed',
+                                referral=referral.rec_name))
+                changed.extend(referrals)
+            args.extend((referrals, values))
+        super().write(*args)
+        if changed:
+            with without_check_access():
+                agents = cls.referrer_agents(
+                    {(r.company.id, r.referrer.id) for r in changed})
+                for referral in changed:
+                    agent = agents[referral.company.id, referral.referrer.id]
+                    if referral.agent.id != agent:
+                        super().write([referral], {'agent': agent})
+                cls.collect(cls.browse(changed))
+
+    @classmethod
+    def referrer_agents(cls, keys):
+        """{(company id, party id): agent id} of the commission agents of the
+        referral programme for the referrers, created the first time a
+        party refers someone"""
         pool = Pool()
         Agent = pool.get('commission.agent')
         Company = pool.get('company.company')
-        agents = Agent.search([
-                ('company', '=', company_id),
-                ('party', '=', party_id),
-                ('referral_programme', '=', True),
-                ], limit=1)
-        if agents:
-            return agents[0]
-        agent, = Agent.create([{
-                    'company': company_id,
-                    'party': party_id,
-                    'type_': 'agent',
-                    'currency': Company(company_id).currency.id,
-                    'referral_programme': True,
-                    }])
-        return agent
+        agents = {}
+        for sub_keys in grouped_slice(list(keys), QUERY_SLICE):
+            for agent in Agent.search([
+                        ('referral_programme', '=', True),
+                        ('party', 'in', list({p for _, p in sub_keys})),
+                        ]):
+                agents[agent.company.id, agent.party.id] = agent.id
+        missing = sorted(keys - agents.keys())
+        for (company_id, party_id), agent in zip(missing, Agent.create([{
+                        'company': company_id,
+                        'party': party_id,
+                        'type_': 'agent',
+                        'currency': Company(company_id).currency.id,
+                        'referral_programme': True,
+                        } for company_id, party_id in missing])):
+            agents[company_id, party_id] = agent.id
+        return agents
 
     @classmethod
     def delete(cls, referrals):

@@ -418,11 +418,11 @@ class PayoutTestCase(unittest.TestCase):
         pool = Pool()
         Payout = pool.get('referral.payout')
         Line = pool.get('referral.payout.line')
+        Referral = pool.get('referral.referral')
         User = pool.get('res.user')
         ModelData = pool.get('ir.model.data')
         setup_referrals(fixture)
         self.parties(fixture)
-        refer(fixture.referrer, fixture.a)
         invoice(fixture, fixture.a, '200.00')
         lead_trading = ModelData.get_id('lead_billing', 'group_lead_trading')
         accounting = ModelData.get_id('account', 'group_account')
@@ -436,6 +436,10 @@ class PayoutTestCase(unittest.TestCase):
                     ('accountant', [lead_trading, accounting])]])
 
         with Transaction().set_user(staff.id), check_access():
+            # recording the referral collects the revenue already invoiced
+            referral = refer(fixture.referrer, fixture.a)
+            self.assertEqual(referral.revenue, D('200.00'))
+            Referral.write([referral], {'note': "Empfehlung auf der Messe"})
             record, = Payout.create([{
                         'period_start': PERIOD_START, 'period_end': TODAY}])
             Payout.preview([record])

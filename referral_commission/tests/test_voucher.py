@@ -170,7 +170,22 @@ class VoucherTestCase(unittest.TestCase):
         second = invoice(fixture, fixture.referrer, '50.00', date=TODAY,
             paid=False)
 
-        voucher.redeem_against(first, D('20.00'), TODAY)
+        # as the accountant does it: Redeem on the voucher
+        Redeem = pool.get('referral.voucher.redeem', type='wizard')
+        session_id, _, _ = Redeem.create()
+        redeem = Redeem(session_id)
+        with Transaction().set_context(
+                active_model='referral.voucher', active_id=voucher.id,
+                active_ids=[voucher.id]):
+            defaults = redeem.default_start(None)
+            self.assertEqual(defaults['balance'], D('31.05'))
+            redeem.start.invoice = first
+            redeem.start.balance = defaults['balance']
+            redeem.start.on_change_invoice()
+            self.assertEqual(redeem.start.amount, D('20.00'))
+            redeem.start.date = TODAY
+            self.assertEqual(redeem.transition_redeem(), 'end')
+        Redeem.delete(session_id)
         self.assertEqual(Invoice(first.id).state, 'paid')
         voucher = Voucher(voucher.id)
         self.assertEqual((voucher.state, voucher.balance),
@@ -262,12 +277,21 @@ class VoucherTestCase(unittest.TestCase):
             refer(referrer, referrer)
         self.assertIn('cannot refer itself', str(raised.exception))
         referral = refer(referrer, customer)
+        # without commission a referral may still change
+        other_customer = create_party("Kunde B", 'B', lead_buyer=True)
+        other = create_party("Werber 2", 'R2', lead_buyer=True)
+        Referral.write([referral], {'referrer': other.id})
+        self.assertEqual(referral.agent.party, other)
+        Referral.write([referral], {'referrer': referrer.id})
         invoice(fixture, customer, '100.00')
         with self.assertRaises(ReferralError) as raised:
             Referral.delete([referral])
         self.assertIn('has commission', str(raised.exception))
+        with self.assertRaises(ReferralError) as raised:
+            Referral.write([referral], {'referred': other_customer.id})
+        self.assertIn('can no longer change', str(raised.exception))
+        Referral.write([referral], {'kind': 'collector'})
         # last: a refused insert ends the transaction on PostgreSQL
-        other = create_party("Werber 2", 'R2', lead_buyer=True)
         with self.assertRaises(UserError) as raised:
             refer(other, customer)
         self.assertIn('referred only once', str(raised.exception))
