@@ -8,6 +8,9 @@ Environment:
                         (default postgresql://postgres@127.0.0.1:5432/);
                         "off" skips that pass.
   LEAD_TEST_BACKENDS    comma separated passes to run (sqlite,postgresql).
+  LEAD_TEST_PARALLEL    "0" runs the passes one after the other; by
+                        default they run at the same time, their output
+                        prefixed with the backend.
 Arguments are handed to pytest (e.g. -k intake, -x).
 """
 import hashlib
@@ -16,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -86,31 +90,63 @@ def count_outcomes(root):
     return counts
 
 
-def run_pass(backend, uri, modules, pytest_args):
-    env = os.environ.copy()
-    env['TRYTOND_DATABASE_URI'] = uri
-    env['DB_CACHE'] = str(cache_dir(backend, modules))
-    env['LEAD_TEST_BACKEND'] = backend
-    env.pop('DB_NAME', None)
-    env.setdefault('TRYTOND_TZ', 'UTC')
-    report = Path(tempfile.mkstemp(prefix=f'pytest-{backend}-',
-            suffix='.xml')[1])
-    targets = [f'trytond.modules.{m}.tests' for m in modules]
-    command = [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider',
-        f'--junitxml={report}', '-o', f'junit_suite_name={backend}',
-        '--pyargs', *targets, str(ROOT / 'tests'), *pytest_args]
-    print(f'\n=== {backend}: {uri} ===', flush=True)
-    code = subprocess.call(command, cwd=ROOT, env=env)
-    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
-    try:
-        counts.update(count_outcomes(ET.parse(report).getroot()))
-    except (ET.ParseError, FileNotFoundError):
-        counts['failed'] += 1
-    finally:
-        report.unlink(missing_ok=True)
-    if code != 0 and not counts['failed']:
-        counts['failed'] += 1
-    return counts
+class Pass:
+    """One pass of the tests on a backend, run by pytest in a process of
+    its own that writes a JUnit report"""
+
+    def __init__(self, backend, uri, modules, pytest_args):
+        self.backend = backend
+        env = os.environ.copy()
+        env['TRYTOND_DATABASE_URI'] = uri
+        env['DB_CACHE'] = str(cache_dir(backend, modules))
+        env['LEAD_TEST_BACKEND'] = backend
+        env.pop('DB_NAME', None)
+        env.setdefault('TRYTOND_TZ', 'UTC')
+        self.report = Path(tempfile.mkstemp(prefix=f'pytest-{backend}-',
+                suffix='.xml')[1])
+        targets = [f'trytond.modules.{m}.tests' for m in modules]
+        self.command = [sys.executable, '-m', 'pytest', '-p',
+            'no:cacheprovider', f'--junitxml={self.report}', '-o',
+            f'junit_suite_name={backend}', '--pyargs', *targets,
+            str(ROOT / 'tests'), *pytest_args]
+        self.env = env
+        self.title = f'=== {backend}: {uri} ==='
+
+    def start(self, prefix=False):
+        """Start pytest; with `prefix` its output is printed line by line
+        under the backend's name, so that passes running at the same time
+        can be told apart"""
+        print(f'\n{self.title}', flush=True)
+        if not prefix:
+            self.process = subprocess.Popen(
+                self.command, cwd=ROOT, env=self.env)
+            self.reader = None
+            return
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, bufsize=1)
+
+        def relay():
+            for line in self.process.stdout:
+                print(f'[{self.backend}] {line}', end='', flush=True)
+        self.reader = threading.Thread(target=relay)
+        self.reader.start()
+
+    def wait(self):
+        "Wait for pytest to end; return the counts of its outcomes"
+        code = self.process.wait()
+        if self.reader:
+            self.reader.join()
+        counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+        try:
+            counts.update(count_outcomes(ET.parse(self.report).getroot()))
+        except (ET.ParseError, FileNotFoundError):
+            counts['failed'] += 1
+        finally:
+            self.report.unlink(missing_ok=True)
+        if code != 0 and not counts['failed']:
+            counts['failed'] += 1
+        return counts
 
 
 def lint():
@@ -139,14 +175,29 @@ def main(pytest_args):
         else:
             passes.append(('postgresql', uri))
 
+    # The passes share nothing but the machine: on two cores they run at
+    # the same time unless asked not to
+    parallel = (len(passes) > 1
+        and os.environ.get('LEAD_TEST_PARALLEL', '1') != '0')
+    runs = [Pass(backend, uri, modules, pytest_args)
+        for backend, uri in passes]
+    counts = []
+    if parallel:
+        for run in runs:
+            run.start(prefix=True)
+        counts = [run.wait() for run in runs]
+    else:
+        for run in runs:
+            run.start()
+            counts.append(run.wait())
+
     total = {'passed': 0, 'failed': 0, 'skipped': 0}
     lines = []
-    for backend, uri in passes:
-        counts = run_pass(backend, uri, modules, pytest_args)
-        lines.append(f'{backend}: {counts["passed"]} passed, '
-            f'{counts["failed"]} failed, {counts["skipped"]} skipped')
+    for run, count in zip(runs, counts):
+        lines.append(f'{run.backend}: {count["passed"]} passed, '
+            f'{count["failed"]} failed, {count["skipped"]} skipped')
         for key in total:
-            total[key] += counts[key]
+            total[key] += count[key]
     print('\n=== summary ===')
     for line in lines:
         print(line)

@@ -60,8 +60,11 @@ def translations(entry):
 
 class TranslationTestMixin:
     """Test the German translation of `module`: `menu` is the XML id of one
-    of its menus and `field` a (model, field name) it defines"""
+    of its menus and `field` a (model, field name) it defines; `extras` are
+    activated with it, as its other tests do (one database for them all),
+    so that the strings of its optional parts are covered too"""
     module = None
+    extras = ()
     menu = None
     field = None
 
@@ -69,7 +72,7 @@ class TranslationTestMixin:
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        activate_module(cls.module)
+        activate_module([cls.module, *cls.extras])
         package = importlib.import_module(f'trytond.modules.{cls.module}')
         cls.po_path = Path(package.__file__).resolve().parent / 'locale' / (
             LANGUAGE + '.po')

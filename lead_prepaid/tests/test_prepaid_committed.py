@@ -21,6 +21,7 @@ from .tools import configure_prepaid, make_prepaid, new_lead, top_up
 class PrepaidCommittedTestCase(
         test_billing_committed.BillingCommittedTestCase):
     module = 'lead_prepaid'
+    extras = ['lead_complaints']
 
     # the billing tests of the base class run in lead_billing already
     test_documents_emailed_after_commit_once = None

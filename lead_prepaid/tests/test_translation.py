@@ -10,5 +10,6 @@ class LeadPrepaidTranslationTestCase(
         TranslationTestMixin, unittest.TestCase):
     "Test the German translation of the Lead Prepaid module"
     module = 'lead_prepaid'
+    extras = ['lead_complaints']
     menu = 'menu_account_form'
     field = ('lead.prepaid.account', 'available')

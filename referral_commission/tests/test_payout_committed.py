@@ -20,6 +20,7 @@ from .tools import configure_referrals, create_party, invoice, payout, refer
 class PayoutCommittedTestCase(
         test_billing_committed.BillingCommittedTestCase):
     module = 'referral_commission'
+    extras = ['lead_complaints']
 
     # the billing tests of the base class run in lead_billing already
     test_documents_emailed_after_commit_once = None

@@ -10,5 +10,6 @@ class ReferralCommissionTranslationTestCase(
         TranslationTestMixin, unittest.TestCase):
     "Test the German translation of the Referral Commission module"
     module = 'referral_commission'
+    extras = ['lead_complaints']
     menu = 'menu_referral'
     field = ('referral.payout', 'voucher_rate')
