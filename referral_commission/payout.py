@@ -306,6 +306,32 @@ class Payout(Workflow, ModelSQL, ModelView):
                         payout=payout.rec_name))
         super().delete(payouts)
 
+    @classmethod
+    def prepare_due(cls):
+        """The scheduled job: for the company of the context or else for
+        every company running the programme, a draft payout of the default
+        period with its preview, ready for the accountant, unless one of
+        that period was made already or nothing is open"""
+        Company = Pool().get('company.company')
+        company_id = Transaction().context.get('company')
+        companies = ([Company(company_id)] if company_id is not None
+            else Company.search([]))
+        for company in companies:
+            if not referral_settings(company.id).voucher_method:
+                continue
+            with Transaction().set_context(company=company.id):
+                end = cls.default_period_end()
+                if cls.search([
+                            ('company', '=', company.id),
+                            ('period_end', '=', end),
+                            ('state', '!=', 'undone'),
+                            ], limit=1):
+                    continue
+                payout, = cls.create([{'company': company.id}])
+                cls.preview([payout])
+                if not cls(payout.id).lines:
+                    cls.delete([payout])
+
     # Reading the open commission
 
     def open_lines(self):

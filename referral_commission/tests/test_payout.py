@@ -456,3 +456,19 @@ class PayoutTestCase(unittest.TestCase):
             Payout.export([Payout(record.id)])
             Payout.done([Payout(record.id)])
         self.assertEqual(vouchers(Payout(record.id)), [('R', D('10.00'))])
+
+    @with_lead_trading
+    def test_scheduled_job_prepares_the_payout_once(self, fixture):
+        Payout = Pool().get('referral.payout')
+        setup_referrals(fixture)
+        self.parties(fixture)
+        refer(fixture.referrer, fixture.a)
+        last_month = TODAY.replace(day=1) - dt.timedelta(days=1)
+        invoice(fixture, fixture.a, '200.00', date=last_month)
+        Payout.prepare_due()
+        Payout.prepare_due()
+        prepared, = Payout.search([])
+        self.assertEqual(prepared.state, 'draft')
+        self.assertEqual(prepared.period_end, last_month)
+        self.assertEqual(rows(prepared), {
+                ('A', 'new'): (D('10.00'), 'included')})
