@@ -130,12 +130,11 @@ def voucher_row(voucher, recipient, lang):
 
 def detail_row(voucher, line):
     "The values of a row of what a voucher pays, by column"
-    areas = dict(line.__class__.area.selection)
     return {
         'number': voucher.number,
         'referrer': line.referral.referrer.full_name,
         'referred': line.referral.referred.full_name,
-        'area': areas[line.area],
+        'area': line.area_string,
         'revenue': line.base_amount,
         'voucher': line.voucher_amount,
         'cash': line.cash_amount,

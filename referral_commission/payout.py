@@ -663,6 +663,7 @@ class PayoutLine(_PayoutDetailMixin, ModelSQL, ModelView):
         fields.Selection(PAYOUT_STATES, "Payout State"),
         'on_change_with_payout_state')
     area = fields.Selection(AREA_NAMES, "Area", required=True, readonly=True)
+    area_string = area.translated('area')
     base_amount = Monetary(
         "Revenue", currency='currency', digits='currency', readonly=True)
     commission_count = fields.Integer("Lines", readonly=True)

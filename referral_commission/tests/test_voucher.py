@@ -103,8 +103,8 @@ class VoucherTestCase(unittest.TestCase):
             "zwölf Euro und zweiundvierzig Cent")
         self.assertEqual(row['Language'], 'de')
         header, *details = sheet_rows(book['Details'])
-        self.assertEqual(sorted((d[2], d[4], d[5]) for d in details), [
-                ("Kunde A", 421, 21.05), ("Kunde B", 200, 10)])
+        self.assertEqual(sorted((d[2], d[3], d[4], d[5]) for d in details), [
+                ("Kunde A", "New", 421, 21.05), ("Kunde B", "New", 200, 10)])
 
         collector_book = workbook(files[None, 'xlsx'])
         header, *data = sheet_rows(collector_book['Vouchers'])
