@@ -127,7 +127,13 @@ class Commission(metaclass=PoolMeta):
         that the next payout nets as overpaid"""
         to_delete = [c for c in commissions if not c.referral_voucher]
         paid = [c for c in commissions if c.referral_voucher]
-        cls.delete(to_delete)
+        if to_delete:
+            # credits of revenue that is gone go with it, before it
+            cls.delete(cls.search([
+                        ('referral_corrects', 'in', [c.id for c in to_delete]),
+                        ('id', 'not in', [c.id for c in to_delete]),
+                        ]))
+            cls.delete(to_delete)
         if paid:
             cls.copy(paid, default={
                     'base_amount': lambda d: -d['base_amount'],
