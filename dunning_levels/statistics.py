@@ -23,13 +23,13 @@ from dateutil.relativedelta import relativedelta
 from sql import Cast, Literal, Null, NullsLast, Values
 from sql.aggregate import Avg, Count, Max, Sum
 from sql.conditionals import Case, Coalesce, Greatest
-from sql.functions import Function, Round
+from sql.functions import Round
 
-from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.lead_billing.annex import DATE_FORMAT, sheet_name
+from trytond.modules.lead_billing.expressions import days_between
 from trytond.modules.lead_billing.period import next_period, period_of
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
@@ -50,20 +50,6 @@ MEASURES = [
 AMOUNT_FORMAT = '#,##0.00'
 DAYS_FORMAT = '0.0'
 COLUMN_WIDTH, DIMENSION_COLUMN_WIDTH = 14, 32
-
-
-class JulianDay(Function):
-    "SQLite's day number of a date, to subtract dates"
-    __slots__ = ()
-    _function = 'JULIANDAY'
-
-
-def days_between(start, end):
-    "Return the SQL expression of the days from the date `start` to `end`"
-    if backend.name == 'sqlite':
-        # SQLite stores dates as text
-        return JulianDay(end) - JulianDay(start)
-    return end - start
 
 
 class StatisticsContext(ModelView):

@@ -24,6 +24,7 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.modules.lead_billing.annex import DATE_FORMAT, sheet_name
+from trytond.modules.lead_billing.expressions import bisect
 from trytond.modules.lead_billing.lead import company_timezone
 from trytond.modules.lead_billing.period import (
     Period, next_period, period_of)
@@ -358,21 +359,6 @@ class RatePeriod(RateMixin):
             *cls._measures(
                 context, Coalesce(delivered.delivered, 0), complaints),
             where=periods.column2 < periods.column3)
-
-
-def bisect(column, bounds):
-    """Return the expression of the key of the bound that `column` falls
-    in: `bounds` are pairs (key, start) sorted by start, each running up to
-    the next start. The search halves the bounds at each step, so that a
-    row is compared a few times and not once per period."""
-    if len(bounds) == 1:
-        key, _ = bounds[0]
-        return Literal(key)
-    middle = len(bounds) // 2
-    _, start = bounds[middle]
-    return Case(
-        (column < start, bisect(column, bounds[:middle])),
-        else_=bisect(column, bounds[middle:]))
 
 
 class AnalysisSpreadsheet(Report):
