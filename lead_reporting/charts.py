@@ -3,12 +3,13 @@
 in the PDF: grouped bars and lines over labelled periods or categories.
 
 No Tryton import, so that a chart is tested on its own."""
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from xml.sax.saxutils import escape
 
 WIDTH, HEIGHT = 640, 260
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 12, 28, 52
 COLORS = ['#1f5fa8', '#e08a1e', '#3b9a4b', '#b23a48', '#6b4fa0']
+# About as many grid lines, in round steps
 GRID_LINES = 4
 
 
@@ -26,14 +27,16 @@ def _nice_ceiling(value):
 
 
 def _axis(values):
-    "The lowest and highest value of the axis, zero always on it"
+    """The lowest and highest value of the axis and its step: round steps
+    with zero on a grid line"""
     low = min([Decimal(0), *values])
     high = max([Decimal(0), *values])
-    top = _nice_ceiling(high) if high > 0 else Decimal(0)
-    bottom = -_nice_ceiling(-low) if low < 0 else Decimal(0)
-    if top == bottom:
-        top = Decimal(1)
-    return bottom, top
+    if low == high:
+        high = Decimal(1)
+    step = _nice_ceiling((high - low) / GRID_LINES)
+    bottom = (low / step).to_integral_value(ROUND_FLOOR) * step
+    top = (high / step).to_integral_value(ROUND_CEILING) * step
+    return bottom, top, step
 
 
 def _number(value):
@@ -52,7 +55,7 @@ def chart(title, labels, series, kind='bar'):
     if kind not in {'bar', 'line'}:
         raise ValueError(f"Unknown chart kind: {kind!r}")
     values = [Decimal(v) for _, vs in series for v in vs if v is not None]
-    bottom, top = _axis(values)
+    bottom, top, step = _axis(values)
     plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
 
@@ -68,8 +71,8 @@ def chart(title, labels, series, kind='bar'):
         f'<text x="{MARGIN_LEFT}" y="16" font-size="11" '
         f'font-weight="bold">{escape(title)}</text>',
         ]
-    for step in range(GRID_LINES + 1):
-        value = bottom + (top - bottom) * step / GRID_LINES
+    value = bottom
+    while value <= top:
         position = y(value)
         parts.append(
             f'<line x1="{MARGIN_LEFT}" y1="{position:.1f}" '
@@ -79,6 +82,7 @@ def chart(title, labels, series, kind='bar'):
         parts.append(
             f'<text x="{MARGIN_LEFT - 4}" y="{position + 3:.1f}" '
             f'text-anchor="end" fill="#555">{_number(value)}</text>')
+        value += step
     every = max(1, len(labels) // 12)
     for index, label in enumerate(labels):
         if index % every:

@@ -3,9 +3,10 @@
 month before, the best buyers, the charts of the year as pictures, as a
 PDF sent by the scheduled job to the configured recipients, once a month.
 """
-import base64
 from email.message import EmailMessage
 from types import SimpleNamespace
+
+from genshi.input import XML
 
 import trytond.config as config
 from trytond.i18n import gettext
@@ -161,7 +162,22 @@ class ManagementDocument(Report):
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
         context['figures'] = {r.id: cls.figures(r) for r in records}
+        context['figure_text'] = cls.figure_text
         return context
+
+    @classmethod
+    def figure_text(cls, value, kind, currency, lang=None):
+        "The text of a figure of `kind` 'amount', 'count', 'rate' or 'change'"
+        if value is None:
+            return '–'
+        if kind == 'amount':
+            return cls.format_currency(value, lang, currency)
+        if kind == 'count':
+            return cls.format_number(value, lang, digits=0)
+        text = cls.format_number(value * 100, lang, digits=1) + ' %'
+        if kind == 'change' and value > 0:
+            text = '+' + text
+        return text
 
     @classmethod
     def figures(cls, report):
@@ -227,6 +243,6 @@ class ManagementDocument(Report):
 
 
 def picture(svg):
-    "The SVG as the source of an image, for WeasyPrint"
-    return 'data:image/svg+xml;base64,' + base64.b64encode(
-        svg.encode('utf-8')).decode('ascii')
+    """The SVG as markup events for the template: WeasyPrint draws SVG
+    inside HTML, and refuses pictures from data addresses"""
+    return XML(svg)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # This file is part of the lead trading suite. See README.rst for details.
-"""Bring MODULE/locale/LANG.po in line with the module's strings.
+"""Bring MODULE/locale/LANG.po in line with the module's strings, those of
+its optional parts included.
 
     .venv/bin/python setup/update_translations.py MODULE [LANG]
 
@@ -8,6 +9,7 @@ Activates the module in a scratch SQLite database, exports its translation
 template through Tryton's own wizards, keeps every existing translation of
 an unchanged string and lists the strings that still need one (written with
 an empty msgstr)."""
+import configparser
 import os
 import subprocess
 import sys
@@ -19,6 +21,13 @@ import polib
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def extras(module):
+    "The optional modules of `module` (extras_depend of its tryton.cfg)"
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / module / 'tryton.cfg')
+    return parser.get('tryton', 'extras_depend', fallback='').split()
+
+
 def export_template(module, lang, workdir):
     conf = workdir / 'trytond.conf'
     conf.write_text(f'[database]\nuri = sqlite://\npath = {workdir}\n')
@@ -28,8 +37,10 @@ def export_template(module, lang, workdir):
     env = dict(os.environ, TRYTONPASSFILE=str(password))
     admin = [str(Path(sys.executable).parent / 'trytond-admin'),
         '-c', str(conf), '-d', 'po']
+    # with the optional modules it works with, so that the strings of its
+    # optional parts are exported too
     for args in (['--all', '--email', 'admin@example.com'],
-            ['-u', module, '--activate-dependencies']):
+            ['-u', module, *extras(module), '--activate-dependencies']):
         subprocess.run(admin + args, env=env, check=True,
             stdout=subprocess.DEVNULL)
 

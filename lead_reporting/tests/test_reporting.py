@@ -15,7 +15,8 @@ from trytond.tests.test_tryton import activate_module
 from trytond.transaction import Transaction
 
 from .tools import (
-    CREDIT_DAY, MARCH, RUN_DAY, deliver_lead, report, trade, with_lead_trading)
+    CREDIT_DAY, MARCH, RUN_DAY, configure_prepaid, deliver_lead,
+    make_prepaid, report, top_up, trade, with_lead_trading)
 
 
 def by(records, dimension, *measures):
@@ -225,3 +226,48 @@ class ReportingTestCase(unittest.TestCase):
                     rows = Model.search([])
                 # the trade was not dunned
                 self.assertEqual(bool(rows), name != 'act_dashboard_dunning')
+
+    @with_lead_trading
+    def test_returned_lead_leaves_the_margin(self, fixture):
+        "With complaints: the correction and the supplier's share go back"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Complaint = pool.get('lead.complaint')
+        Reason = pool.get('lead.complaint.reason')
+        Date = pool.get('ir.date')
+        trade(fixture)
+        Party.write([fixture.buyer2], {'lead_complaint_window_days': 9999})
+        delivery, = [d for line in fixture.b2_invoice.lines
+            for d in line.lead_deliveries if d.lead.reference == 'L1']
+        reason, = Reason.search([('code', '=', 'UNREACHABLE')])
+        complaint, = Complaint.create([{
+                    'delivery': delivery.id, 'reason': reason.id,
+                    'description': "Nobody answers"}])
+        Complaint.submit([complaint])
+        Complaint.write([complaint], {'decision_note': "Checked"})
+        Complaint.accept([complaint])
+        self.assertEqual(Complaint(complaint.id).supplier_amount, D('5.00'))
+        rows = report('lead.reporting.buyer', MARCH[0], Date.today())
+        self.assertEqual(by(rows, 'buyer', 'revenue', 'cost', 'margin')['B2'],
+            (D('30.00'), D('10.00'), D('20.00')))
+        rows = report('lead.reporting.supplier', MARCH[0], Date.today())
+        self.assertEqual(by(rows, 'supplier', 'revenue')['S1'], (D('60.00'),))
+
+    @with_lead_trading
+    def test_prepaid_balances(self, fixture):
+        pool = Pool()
+        Tax = pool.get('account.tax')
+        Date = pool.get('ir.date')
+        trade(fixture)
+        tax, = Tax.search([('company', '=', fixture.company.id)])
+        configure_prepaid(fixture, tax)
+        top_up(make_prepaid(fixture.buyer2), '100.00')
+        today = Date.today()
+        rows = report('lead.reporting.prepaid', MARCH[0], today)
+        months = {r.period_start: r for r in rows}
+        march = months[dt.date(2026, 3, 1)]
+        self.assertEqual((march.top_ups, march.consumption, march.balance),
+            (D('0.00'), D('60.00'), D('0.00')))
+        this = months[today.replace(day=1)]
+        self.assertEqual((this.top_ups, this.balance),
+            (D('100.00'), D('100.00')))

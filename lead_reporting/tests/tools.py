@@ -24,6 +24,8 @@ from unittest import mock
 from trytond.modules.lead_billing.tests.tools import (  # noqa: F401
     create_party, deliver_lead, lead_values, run_billing, setup_accounting,
     with_lead_trading)
+from trytond.modules.lead_prepaid.tests.tools import (  # noqa: F401
+    configure_prepaid, make_prepaid, top_up)
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
