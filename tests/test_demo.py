@@ -516,6 +516,28 @@ def test_serve(demo, tmp_path):
         assert rpc(port, 'model.lead.lead.search_count', [[], context],
             session) == LEADS
 
+        # the dashboard shows the charts of the last twelve months
+        view = 'model.ir.ui.view'
+        board, = rpc(port, f'{view}.search',
+            [[('name', '=', 'dashboard_board')], 0, None, None, context],
+            session)
+        arch = rpc(port, f'{view}.view_get', [board, None, context],
+            session)['arch']
+        charts = re.findall(r'name="lead_reporting\.(act_dashboard_\w+)"',
+            arch)
+        assert len(charts) == 7, arch
+        periods = rpc(port, 'model.lead.reporting.period.search_read',
+            [[], 0, None, None, ['revenue', 'deliveries'],
+                {**context, 'granularity': 'month'}], session)
+        assert len(periods) == 12, periods
+        assert sum(p['deliveries'] for p in periods) > 0, periods
+        assert sum(Decimal(p['revenue']['decimal'])
+            for p in periods) > 0, periods
+        for model in ['lead.reporting.category', 'lead.reporting.buyer',
+                'lead.reporting.payment.period']:
+            assert rpc(port, f'model.{model}.search_count', [[], context],
+                session) > 0, model
+
         # the referral payout left in draft is previewed and exported
         payout = 'model.referral.payout'
         draft, = rpc(port, f'{payout}.search',
