@@ -78,10 +78,25 @@ class Delivery(Workflow, ModelSQL, ModelView):
     category = fields.Function(
         fields.Many2One('lead.category', "Category"),
         'get_lead_field', searcher='search_lead_field')
-    supplier = fields.Function(
-        fields.Many2One('party.party', "Supplier",
-            context={'company': Eval('company', -1)}, depends={'company'}),
-        'get_lead_field', searcher='search_lead_field')
+    supplier = fields.Many2One(
+        'party.party', "Supplier", readonly=True, ondelete='RESTRICT',
+        context={'company': Eval('company', -1)}, depends={'company'},
+        help="The supplier of the lead, kept on the delivery for the "
+        "reports.")
+
+    @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        Lead = pool.get('lead.lead')
+        table = cls.__table__()
+        lead = Lead.__table__()
+        cursor = Transaction().connection.cursor()
+        supplier_stored = (not backend.TableHandler.table_exist(cls._table)
+            or cls.__table_handler__(module).column_exist('supplier'))
+        super().__register__(module)
+        if not supplier_stored:
+            cursor.execute(*table.update([table.supplier], [lead.select(
+                            lead.supplier, where=lead.id == table.lead)]))
 
     @classmethod
     def __setup__(cls):
@@ -258,8 +273,32 @@ class Delivery(Workflow, ModelSQL, ModelView):
             vlist = [{**values, **cls.values_for(request)}
                 for values, request in zip(vlist, requests)]
         deliveries = super().create(vlist)
+        Lead.count_deliveries(d.lead.id for d in deliveries)
         cls.delivered({d.buyer.id for d in deliveries})
         return deliveries
+
+    @classmethod
+    def write(cls, *args):
+        pool = Pool()
+        Lead = pool.get('lead.lead')
+        counted = set()
+        actions = iter(args)
+        for deliveries, values in zip(actions, actions):
+            if values.keys() & {'state', 'lead'}:
+                counted.update(d.lead.id for d in deliveries)
+                if values.get('lead'):
+                    counted.add(values['lead'])
+        super().write(*args)
+        if counted:
+            Lead.count_deliveries(counted)
+
+    @classmethod
+    def delete(cls, deliveries):
+        pool = Pool()
+        Lead = pool.get('lead.lead')
+        counted = {d.lead.id for d in deliveries}
+        super().delete(deliveries)
+        Lead.count_deliveries(counted)
 
     @classmethod
     def delivered(cls, buyer_ids):
@@ -273,6 +312,7 @@ class Delivery(Workflow, ModelSQL, ModelView):
         return {
             'company': request.lead.company.id,
             'lead': request.lead.id,
+            'supplier': request.lead.supplier.id,
             'buyer': request.buyer.id,
             'delivered_at': request.delivered_at,
             'unit_price': request.unit_price,

@@ -358,6 +358,7 @@ class Intake(Model):
             batch_duplicates = Lead.pop_batch_duplicates(vlist)
             for values in vlist:
                 values.setdefault('duplicate_of', None)
+                values['delivery_count'] = 0
             ids = insert_records(
                 Lead, vlist, unique=['supplier', 'reference'])
             Lead.link_batch_duplicates(batch_duplicates, ids)
@@ -486,6 +487,9 @@ class Intake(Model):
                     to_create.append(Delivery.values_for(request))
                     answers.append((j, answer))
             ids = insert_records(Delivery, to_create, unique=['lead', 'buyer'])
+            Lead.count_deliveries(
+                values['lead'] for values, id_ in zip(to_create, ids)
+                if id_ is not None)
             Delivery.delivered({
                     values['buyer'] for values, id_ in zip(to_create, ids)
                     if id_ is not None})

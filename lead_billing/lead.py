@@ -112,8 +112,9 @@ class Lead(Workflow, ModelSQL, ModelView):
         ondelete='SET NULL',
         help="The self-billing statement line that pays the supplier "
         "for the lead.")
-    delivery_count = fields.Function(
-        fields.Integer("Number of Deliveries"), 'get_delivery_count')
+    delivery_count = fields.Integer(
+        "Number of Deliveries", readonly=True,
+        help="The deliveries of the lead that are not cancelled.")
 
     @classmethod
     def __setup__(cls):
@@ -197,21 +198,42 @@ class Lead(Workflow, ModelSQL, ModelView):
             ]
 
     @classmethod
-    def get_delivery_count(cls, leads, name):
+    def __register__(cls, module):
+        # deliveries to count exist only where the table did before
+        counted = (not backend.TableHandler.table_exist(cls._table)
+            or cls.__table_handler__(module).column_exist('delivery_count'))
+        super().__register__(module)
+        if not counted:
+            cls.count_deliveries()
+
+    @classmethod
+    def default_delivery_count(cls):
+        return 0
+
+    @classmethod
+    def count_deliveries(cls, lead_ids=None):
+        """Store the number of not cancelled deliveries of the leads (all
+        when `lead_ids` is None) as the database holds them now; called
+        after deliveries are created, cancelled or deleted, in the same
+        transaction, so that a concurrent change of the same lead fails
+        on the update of its row instead of leaving a wrong count."""
         pool = Pool()
         Delivery = pool.get('lead.delivery')
+        table = cls.__table__()
         delivery = Delivery.__table__()
         cursor = Transaction().connection.cursor()
-        counts = dict.fromkeys((lead.id for lead in leads), 0)
-        for sub_ids in grouped_slice(leads, backend.MAX_QUERY_PARAMS):
-            cursor.execute(*delivery.select(
-                    delivery.lead, Count(delivery.id),
-                    where=reduce_ids(
-                        delivery.lead, [lead.id for lead in sub_ids])
-                    & (delivery.state != 'cancelled'),
-                    group_by=[delivery.lead]))
-            counts.update(cursor)
-        return counts
+        count = delivery.select(Count(delivery.id),
+            where=(delivery.lead == table.id)
+            & (delivery.state != 'cancelled'))
+        if lead_ids is None:
+            cursor.execute(*table.update([table.delivery_count], [count]))
+        else:
+            for sub_ids in grouped_slice(
+                    sorted(set(lead_ids)), backend.MAX_QUERY_PARAMS):
+                cursor.execute(*table.update(
+                        [table.delivery_count], [count],
+                        where=reduce_ids(table.id, sub_ids)))
+        forget_cached(cls)
 
     @classmethod
     def create(cls, vlist):
@@ -453,6 +475,7 @@ class Lead(Workflow, ModelSQL, ModelView):
     def copy(cls, leads, default=None):
         default = default.copy() if default is not None else {}
         default.setdefault('deliveries', None)
+        default.setdefault('delivery_count', 0)
         default.setdefault(
             'reference', lambda data: data['reference'] + ' (copy)')
         return super().copy(leads, default=default)

@@ -36,16 +36,13 @@ class MarginSupplier(metaclass=PoolMeta):
         pool = Pool()
         Complaint = pool.get('lead.complaint')
         Delivery = pool.get('lead.delivery')
-        Lead = pool.get('lead.lead')
         complaint = Complaint.__table__()
         delivery = Delivery.__table__()
-        lead = Lead.__table__()
-        lines = document_lines(context, 'out')
+        lines = document_lines(context, 'out', categorized=False)
         return lines.join(complaint,
             condition=complaint.credit_line == lines.line
             ).join(delivery, condition=complaint.delivery == delivery.id
-            ).join(lead, condition=delivery.lead == lead.id
             ).select(
-                lead.supplier.as_('supplier'),
+                delivery.supplier.as_('supplier'),
                 Sum(lines.amount).as_('amount'),
-                group_by=[lead.supplier])
+                group_by=[delivery.supplier])

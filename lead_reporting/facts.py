@@ -12,12 +12,13 @@ What the ledger holds is what the reports show: a line counts on the date
 of its document, credit notes and invoice corrections subtract, deposit
 lines of prepaid buyers are no revenue."""
 from sql import Cast, Literal, Null
-from sql.aggregate import Count
-from sql.conditionals import Coalesce
+from sql.aggregate import Count, Max, Min, Sum
+from sql.conditionals import Coalesce, NullIf
 from sql.functions import Round
 from sql.operators import Concat
 
 from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 POSTED = ['posted', 'paid']
 
@@ -44,13 +45,14 @@ def documents(context, kind):
     return invoice, where
 
 
-def document_lines(context, kind):
+def document_lines(context, kind, categorized=True):
     """The lines of the documents of `documents` on revenue (customer) or
     expense (statement) accounts with their lead category: the line's own
     origin or, for a credit, the one of the line it credits.
 
     Return the query with the columns line, invoice, party, invoice_date,
-    category and amount."""
+    category (unless not `categorized`: its joins on the origins mislead
+    the planner of a query that does not need it) and amount."""
     pool = Pool()
     Line = pool.get('account.invoice.line')
     Account = pool.get('account.account')
@@ -67,64 +69,97 @@ def document_lines(context, kind):
         else account_type.expense)
     from_ = invoice.join(line, condition=line.invoice == invoice.id
         ).join(account, condition=line.account == account.id
-        ).join(account_type, condition=account.type == account_type.id
-        ).join(category, 'LEFT',
+        ).join(account_type, condition=account.type == account_type.id)
+    columns = []
+    if categorized:
+        from_ = from_.join(category, 'LEFT',
             condition=line.origin == reference('lead.category', category)
-        ).join(credited, 'LEFT',
-            condition=line.origin == reference(
-                'account.invoice.line', credited)
-        ).join(credited_category, 'LEFT',
-            condition=credited.origin == reference(
-                'lead.category', credited_category))
+            ).join(credited, 'LEFT',
+                condition=line.origin == reference(
+                    'account.invoice.line', credited)
+            ).join(credited_category, 'LEFT',
+                condition=credited.origin == reference(
+                    'lead.category', credited_category))
+        columns.append(
+            Coalesce(category.id, credited_category.id).as_('category'))
     return from_.select(
         line.id.as_('line'),
         invoice.id.as_('invoice'),
         invoice.party.as_('party'),
         invoice.invoice_date.as_('invoice_date'),
-        Coalesce(category.id, credited_category.id).as_('category'),
+        *columns,
         Round(Cast(line.quantity, 'NUMERIC') * line.unit_price,
             context['digits']).as_('amount'),
         where=where & (line.type == 'line')
         & (kind_column == Literal(True)))
 
 
-def delivery_counts(context):
-    "The number of deliveries of each lead of the company, as lead and count"
-    Delivery = Pool().get('lead.delivery')
-    delivery = Delivery.__table__()
-    return delivery.select(
-        delivery.lead.as_('lead'),
-        Count(delivery.id).as_('count'),
-        where=(delivery.company == context['company'])
-        & (delivery.state == 'delivered'),
-        group_by=[delivery.lead])
+def delivery_cost(delivery, lead):
+    """The delivery's part of its lead's purchase price: the price split
+    over the lead's deliveries"""
+    return (Cast(Coalesce(lead.purchase_price, 0), 'NUMERIC')
+        / NullIf(lead.delivery_count, 0))
 
 
 def billed_deliveries(context):
     """The deliveries billed by the revenue lines of the date range, one row
-    each: the line, its buyer and invoice date, the lead's supplier and
-    category, the price and the delivery's part of the lead's purchase
-    price (the price split over the lead's deliveries)."""
+    each: the delivery and its buyer."""
+    Delivery = Pool().get('lead.delivery')
+    lines = document_lines(context, 'out', categorized=False)
+    delivery = Delivery.__table__()
+    return lines.join(delivery,
+        condition=delivery.invoice_line == lines.line).select(
+            delivery.id.as_('delivery'),
+            lines.party.as_('buyer'))
+
+
+def billed_lines(context):
+    """The deliveries billed by the revenue lines of the date range added up
+    per line: the line, its buyer, leads (the number of deliveries) and
+    cost (their parts of the leads' purchase prices).
+
+    The deliveries are added up before they meet the lines, on the range
+    of line ids that the date range holds: the planner cannot foresee how
+    many of the lines are on revenue accounts of posted documents of the
+    range, and would pair a million deliveries with their leads one by
+    one if it joined them after the lines."""
     pool = Pool()
     Delivery = pool.get('lead.delivery')
     Lead = pool.get('lead.lead')
-    lines = document_lines(context, 'out')
+    lines = document_lines(context, 'out', categorized=False)
     delivery = Delivery.__table__()
     lead = Lead.__table__()
-    counts = delivery_counts(context)
-    from_ = lines.join(delivery, condition=delivery.invoice_line == lines.line
-        ).join(lead, condition=delivery.lead == lead.id
-        ).join(counts, condition=counts.lead == lead.id)
-    return from_.select(
-        delivery.id.as_('delivery'),
-        lines.line.as_('line'),
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*lines.select(Min(lines.line), Max(lines.line)))
+    first, last = cursor.fetchone()
+    billed = delivery.join(lead, condition=delivery.lead == lead.id).select(
+        delivery.invoice_line.as_('line'),
+        Count(delivery.id).as_('leads'),
+        Sum(delivery_cost(delivery, lead)).as_('cost'),
+        where=(delivery.invoice_line >= first)
+        & (delivery.invoice_line <= last)
+        if first is not None else Literal(False),
+        group_by=[delivery.invoice_line])
+    return billed.join(lines, condition=lines.line == billed.line).select(
+        billed.line.as_('line'),
         lines.party.as_('buyer'),
-        lines.invoice_date.as_('invoice_date'),
-        lead.supplier.as_('supplier'),
-        lead.category.as_('category'),
-        delivery.unit_price.as_('amount'),
-        (Cast(Coalesce(lead.purchase_price, 0), 'NUMERIC')
-            / counts.count).as_('cost'))
+        billed.leads.as_('leads'),
+        billed.cost.as_('cost'))
+
+
+def billed_suppliers(context):
+    """The deliveries billed by the revenue lines of the date range added up
+    per supplier: supplier, leads (the number of deliveries) and amount
+    (their prices)"""
+    Delivery = Pool().get('lead.delivery')
+    lines = document_lines(context, 'out', categorized=False)
+    delivery = Delivery.__table__()
+    return lines.join(delivery,
+        condition=delivery.invoice_line == lines.line).select(
+            delivery.supplier.as_('supplier'),
+            Count(delivery.id).as_('leads'),
+            Sum(delivery.unit_price).as_('amount'),
+            group_by=[delivery.supplier])
 
 
 def unbilled_lines(context):

@@ -11,7 +11,7 @@ over the documents of a date range.
   of the category (a credit has the category of the line it credits).
 
 Each report is one query grouped in the database."""
-from sql import Null
+from sql import Cast, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Coalesce, NullIf
 
@@ -19,7 +19,7 @@ from trytond.model import fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 
-from .facts import billed_deliveries, document_lines
+from .facts import billed_lines, billed_suppliers, document_lines
 from .report import ReportMixin, amount, monetary, rate, ratio
 
 
@@ -45,7 +45,7 @@ class MarginMixin(ReportMixin):
         cost = Coalesce(cost, 0)
         return [
             *cls._company_columns(context),
-            Coalesce(leads, 0).as_('leads'),
+            Cast(Coalesce(leads, 0), 'INTEGER').as_('leads'),
             amount(revenue, 'revenue', context),
             amount(cost, 'cost', context),
             amount(revenue - cost, 'margin', context),
@@ -66,13 +66,13 @@ class MarginBuyer(MarginMixin):
 
     @classmethod
     def _query(cls, context):
-        lines = document_lines(context, 'out')
+        lines = document_lines(context, 'out', categorized=False)
         revenue = lines.select(
             lines.party.as_('buyer'), Sum(lines.amount).as_('amount'),
             group_by=[lines.party])
-        billed = billed_deliveries(context)
+        billed = billed_lines(context)
         deliveries = billed.select(
-            billed.buyer.as_('buyer'), Count(billed.delivery).as_('leads'),
+            billed.buyer.as_('buyer'), Sum(billed.leads).as_('leads'),
             Sum(billed.cost).as_('cost'),
             group_by=[billed.buyer])
         from_ = revenue.join(deliveries, 'LEFT',
@@ -117,7 +117,7 @@ class MarginSupplier(MarginMixin):
     def _query(cls, context):
         Lead = Pool().get('lead.lead')
         lead = Lead.__table__()
-        lines = document_lines(context, 'in')
+        lines = document_lines(context, 'in', categorized=False)
         paid = lines.join(lead, 'LEFT', condition=lead.statement_line
             == lines.line)
         cost = paid.select(
@@ -127,12 +127,7 @@ class MarginSupplier(MarginMixin):
         amounts = lines.select(
             lines.party.as_('supplier'), Sum(lines.amount).as_('amount'),
             group_by=[lines.party])
-        billed = billed_deliveries(context)
-        revenue = billed.select(
-            billed.supplier.as_('supplier'),
-            Count(billed.delivery).as_('leads'),
-            Sum(billed.amount).as_('amount'),
-            group_by=[billed.supplier])
+        revenue = billed_suppliers(context)
         from_ = amounts.join(cost, condition=cost.supplier == amounts.supplier
             ).join(revenue, 'FULL',
             condition=revenue.supplier == amounts.supplier)
@@ -178,11 +173,13 @@ class MarginCategory(MarginMixin):
             bought.category.as_('category'),
             Sum(bought.amount).as_('amount'),
             where=bought.category != Null, group_by=[bought.category])
-        billed = billed_deliveries(context)
-        deliveries = billed.select(
-            billed.category.as_('category'),
-            Count(billed.delivery).as_('leads'),
-            group_by=[billed.category])
+        billing = document_lines(context, 'out')
+        billed = billed_lines(context)
+        deliveries = billing.join(billed,
+            condition=billed.line == billing.line).select(
+                billing.category.as_('category'),
+                Sum(billed.leads).as_('leads'),
+                group_by=[billing.category])
         from_ = revenue.join(cost, 'FULL',
             condition=cost.category == revenue.category
             ).join(deliveries, 'LEFT',

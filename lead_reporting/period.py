@@ -61,6 +61,9 @@ class Period(ReportMixin):
         stop = rows[-1][5]
         instants = [(row[0], row[4]) for row in rows]
         days = [(row[0], row[2]) for row in rows]
+        # Each part groups by the key of the period; its LIMIT, the number
+        # of periods, drops nothing but tells the planner how few rows come
+        # out, where it would expect one per lead and compile the query.
         delivered = cls._deliveries(context, instants, stop)
         received = cls._leads(context, instants, stop)
         sold = cls._documents(context, 'out', days)
@@ -117,7 +120,7 @@ class Period(ReportMixin):
             Count(Case((~rows.internal, rows.delivery))).as_('sold'),
             Sum(Case((~rows.internal, rows.price), else_=0)).as_(
                 'sale_amount'),
-            group_by=[rows.key])
+            group_by=[rows.key], limit=len(bounds))
 
     @classmethod
     def _leads(cls, context, bounds, stop):
@@ -135,7 +138,7 @@ class Period(ReportMixin):
             Count(rows.lead).as_('leads'),
             Count(rows.price).as_('priced'),
             Sum(Coalesce(rows.price, 0)).as_('purchase_amount'),
-            group_by=[rows.key])
+            group_by=[rows.key], limit=len(bounds))
 
     @classmethod
     def _documents(cls, context, kind, days):
@@ -145,4 +148,4 @@ class Period(ReportMixin):
             lines.amount.as_('amount'))
         return rows.select(
             rows.key, Sum(rows.amount).as_('amount'),
-            group_by=[rows.key])
+            group_by=[rows.key], limit=len(days))

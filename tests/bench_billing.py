@@ -241,13 +241,14 @@ def generate_deliveries(masters, deliveries, dialect):
         'INSERT INTO lead_lead (create_uid, create_date, company, '
         'supplier, reference, received_at, category, currency, '
         'purchase_price, quality_state, quality_issues, name, email, '
-        'phone, postal_code, city, country) '
+        'phone, postal_code, city, country, delivery_count) '
         f'SELECT 0, CURRENT_TIMESTAMP, {company:d}, o.supplier, '
         f"'BENCH-' || s.n, {received_at}, o.category, {currency:d}, "
         f"o.purchase_price, 'valid', {dialect.empty_issues}, "
         "'Kunde ' || s.n, 'kunde' || s.n || '@example.de', "
         "'+49 30 ' || (1000000 + s.n), "
-        f"'1' || (1000 + s.n % 9000), 'Berlin', {masters['country']:d} "
+        f"'1' || (1000 + s.n % 9000), 'Berlin', {masters['country']:d}, "
+        f'CASE WHEN s.n <= {twice:d} THEN 2 ELSE 1 END '
         f'FROM ({dialect.series(leads)}) AS s '
         'JOIN bench_offer AS o '
         f"ON o.idx = {mix('s.n', 2)} % {len(masters['offers']):d}")
@@ -259,11 +260,12 @@ def generate_deliveries(masters, deliveries, dialect):
         f"60 * (1 + {mix('l.n', 5)} % 90)")
     cursor.execute(
         'INSERT INTO lead_delivery (create_uid, create_date, company, '
-        'lead, buyer, delivered_at, unit_price, currency, billable, '
-        'state) '
-        f'SELECT 0, CURRENT_TIMESTAMP, {company:d}, l.id, d.buyer, '
+        'lead, supplier, buyer, delivered_at, unit_price, currency, '
+        'billable, state) '
+        f'SELECT 0, CURRENT_TIMESTAMP, {company:d}, l.id, l.supplier, '
+        'd.buyer, '
         f"{delivered_at}, d.unit_price, {currency:d}, TRUE, 'delivered' "
-        'FROM (SELECT id, category, received_at, '
+        'FROM (SELECT id, supplier, category, received_at, '
         'CAST(SUBSTR(reference, 7) AS INTEGER) AS n FROM lead_lead '
         f"WHERE company = {company:d} AND reference LIKE 'BENCH-%') AS l "
         'JOIN bench_demand_size AS z ON z.category = l.category '

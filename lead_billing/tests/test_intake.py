@@ -187,9 +187,11 @@ class IntakeServiceTestCase(ModuleTestCase):
         deliveries = Delivery.browse(
             [d['delivery'] for d in ok['deliveries']])
         self.assertEqual(
-            [(d.buyer, d.billable, d.unit_price) for d in deliveries],
-            [(f.buyer, True, Decimal('30.00')),
-                (f.internal, False, Decimal('30.00'))])
+            [(d.buyer, d.supplier, d.billable, d.unit_price)
+                for d in deliveries],
+            [(f.buyer, lead.supplier, True, Decimal('30.00')),
+                (f.internal, lead.supplier, False, Decimal('30.00'))])
+        self.assertEqual(lead.delivery_count, 2)
 
         self.assertEqual(
             bad['reasons'], [{'code': 'phone',
@@ -209,7 +211,9 @@ class IntakeServiceTestCase(ModuleTestCase):
     @with_lead_trading
     def test_duplicate_row_adds_deliveries(self, f):
         "A re-sent lead keeps its record and gets its new deliveries"
-        Intake = Pool().get('lead.intake')
+        pool = Pool()
+        Intake = pool.get('lead.intake')
+        Lead = pool.get('lead.lead')
         first, = Intake.ingest([row(reference='X',
                     received_at='2026-03-02T10:00:00Z',
                     deliveries=[{'buyer': 'B1',
@@ -225,6 +229,7 @@ class IntakeServiceTestCase(ModuleTestCase):
         self.assertEqual(
             [d['status'] for d in again['deliveries']],
             ['refused', 'created'])
+        self.assertEqual(Lead(first['lead']).delivery_count, 2)
 
     @with_lead_trading
     def test_content_duplicate_within_batch_linked(self, f):

@@ -337,11 +337,20 @@ class LeadBillingTestCase(LeadTestMixin, CompanyTestMixin, ModuleTestCase):
 
     @with_lead_trading
     def test_lead_sold_to_several_buyers(self, f):
+        pool = Pool()
+        Delivery = pool.get('lead.delivery')
+        Lead = pool.get('lead.lead')
         lead, = self.create_leads(f, {'reference': 'A'})
-        self.deliver(lead, f.buyer)
+        first = self.deliver(lead, f.buyer)
         self.deliver(lead, f.buyer2)
-        self.deliver(lead, f.internal)
-        self.assertEqual(lead.delivery_count, 3)
+        internal = self.deliver(lead, f.internal)
+        self.assertEqual(Lead(lead.id).delivery_count, 3)
+        self.assertEqual(first.supplier, lead.supplier)
+
+        Delivery.cancel([first])
+        self.assertEqual(Lead(lead.id).delivery_count, 2)
+        Delivery.delete([internal])
+        self.assertEqual(Lead(lead.id).delivery_count, 1)
 
     @with_lead_trading
     def test_price_overlap_refused(self, f):
