@@ -97,22 +97,19 @@ class Period(ReportMixin):
 
     @classmethod
     def _deliveries(cls, context, bounds, stop):
-        pool = Pool()
-        Delivery = pool.get('lead.delivery')
-        Party = pool.get('party.party')
+        Delivery = Pool().get('lead.delivery')
         delivery = Delivery.__table__()
-        buyer = Party.__table__()
-        internal = buyer.lead_internal == Literal(True)
-        rows = delivery.join(buyer, condition=delivery.buyer == buyer.id
-            ).select(
-                bisect(delivery.delivered_at, bounds).as_('key'),
-                delivery.id.as_('delivery'),
-                delivery.unit_price.as_('price'),
-                internal.as_('internal'),
-                where=(delivery.company == context['company'])
-                & (delivery.state == 'delivered')
-                & (delivery.delivered_at >= bounds[0][1])
-                & (delivery.delivered_at < stop))
+        # a delivery to an internal account is made not billable for good
+        internal = delivery.billable == Literal(False)
+        rows = delivery.select(
+            bisect(delivery.delivered_at, bounds).as_('key'),
+            delivery.id.as_('delivery'),
+            delivery.unit_price.as_('price'),
+            internal.as_('internal'),
+            where=(delivery.company == context['company'])
+            & (delivery.state == 'delivered')
+            & (delivery.delivered_at >= bounds[0][1])
+            & (delivery.delivered_at < stop))
         return rows.select(
             rows.key,
             Count(rows.delivery).as_('deliveries'),
