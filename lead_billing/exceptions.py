@@ -21,3 +21,7 @@ class IntakeError(UserError):
 
 class BillingConflict(UserError):
     "Another transaction billed part of what a run was billing"
+
+
+class LoginError(UserError):
+    "A login cannot be created for a party"

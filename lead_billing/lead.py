@@ -185,6 +185,10 @@ class Lead(Workflow, ModelSQL, ModelView):
         return dt.datetime.now()
 
     def get_rec_name(self, name):
+        # buyers and suppliers logged in as themselves know a lead by its
+        # reference: who supplied it is the trader's business
+        if Pool().get('res.user').get_lead_parties():
+            return self.reference
         return f'{self.supplier.rec_name}: {self.reference}'
 
     @classmethod

@@ -3,7 +3,7 @@ from trytond.cache import Cache
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 
 class UserApplication(metaclass=PoolMeta):
@@ -58,7 +58,9 @@ class Rule(metaclass=PoolMeta):
         super().__setup__()
         cls.domain.help += (
             '\n- "lead_parties" as list of ids of the parties the user acts '
-            'for')
+            'for'
+            '\n- "lead_visible_parties" as list of ids of those parties and '
+            'the parties of the user\'s companies')
 
     @classmethod
     def _get_cache_key(cls, model_names):
@@ -68,7 +70,13 @@ class Rule(metaclass=PoolMeta):
 
     @classmethod
     def _get_context(cls, model_name):
-        User = Pool().get('res.user')
+        pool = Pool()
+        User = pool.get('res.user')
+        Company = pool.get('company.company')
         context = super()._get_context(model_name)
         context['lead_parties'] = User.get_lead_parties()
+        with without_check_access():
+            companies = Company.browse(context.get('companies', []))
+            context['lead_visible_parties'] = list(context['lead_parties']) + [
+                c.party.id for c in companies]
         return context

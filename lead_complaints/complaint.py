@@ -41,6 +41,9 @@ STATES = [
 # The states in which a complaint holds its delivery: at most one per
 # delivery, enforced by the database
 HOLDING_STATES = ['draft', 'submitted', 'accepted']
+# What a buyer logged in as itself says about its complaint; everything
+# else on it is the trader's to record
+BUYER_FIELDS = {'buyer', 'delivery', 'reason', 'description'}
 SUPPLIER_STATES = [
     (None, ""),
     ('not_paid', "Not paid"),
@@ -213,6 +216,11 @@ class Complaint(Workflow, ModelSQL, ModelView):
     def default_state():
         return 'draft'
 
+    @staticmethod
+    def default_buyer():
+        parties = Pool().get('res.user').get_lead_parties()
+        return parties[0] if len(parties) == 1 else None
+
     def get_rec_name(self, name):
         return f'{self.delivery.rec_name} ({self.reason.rec_name})'
 
@@ -271,10 +279,32 @@ class Complaint(Workflow, ModelSQL, ModelView):
         return None
 
     @classmethod
+    def check_buyer_values(cls, values, creating=False):
+        """Refuse values a buyer logged in as itself may not give: it files
+        and describes its complaint, the trader decides it"""
+        User = Pool().get('res.user')
+        if not (Transaction().check_access and User.get_lead_parties()):
+            return
+        allowed = BUYER_FIELDS
+        if creating:
+            # the client sends the defaults along with a new record
+            allowed = allowed | {'company'}
+            if values.get('state', 'draft') == 'draft':
+                allowed = allowed | {'state'}
+        refused = sorted(set(values) - allowed)
+        if refused:
+            raise AccessError(gettext(
+                    'lead_complaints.msg_complaint_buyer_fields',
+                    fields=', '.join(
+                        cls._fields[f].string if f in cls._fields else f
+                        for f in refused)))
+
+    @classmethod
     def create(cls, vlist):
         Delivery = Pool().get('lead.delivery')
         vlist = [v.copy() for v in vlist]
         for values in vlist:
+            cls.check_buyer_values(values, creating=True)
             if values.get('delivery') is not None:
                 delivery = Delivery(values['delivery'])
                 values.setdefault('buyer', delivery.buyer.id)
@@ -292,6 +322,7 @@ class Complaint(Workflow, ModelSQL, ModelView):
         actions = iter(args)
         args = []
         for complaints, values in zip(actions, actions):
+            cls.check_buyer_values(values)
             values = values.copy()
             if 'delivery' in values:
                 values['holding_delivery'] = values['delivery']

@@ -1,5 +1,6 @@
 # This file is part of the lead trading suite. See README.rst for details.
 from sql import Null
+from sql.aggregate import Count
 
 from trytond import backend
 from trytond.model import fields
@@ -8,6 +9,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
+
+from .rules import return_rate
 
 
 class Delivery(metaclass=PoolMeta):
@@ -46,6 +49,14 @@ class Delivery(metaclass=PoolMeta):
 class Lead(metaclass=PoolMeta):
     __name__ = 'lead.lead'
 
+    return_count = fields.Function(fields.Integer(
+            "Returns",
+            help="The deliveries of the lead whose complaint was accepted."),
+        'get_returns')
+    return_rate = fields.Function(fields.Numeric(
+            "Return Rate", digits=(1, 4),
+            help="Returns per delivery of the lead."),
+        'get_returns')
     supplier_not_payable = fields.Boolean(
         "Not Payable to Supplier", readonly=True,
         states={'invisible': ~Eval('supplier_not_payable')},
@@ -55,6 +66,32 @@ class Lead(metaclass=PoolMeta):
     @classmethod
     def default_supplier_not_payable(cls):
         return False
+
+    @classmethod
+    def get_returns(cls, leads, names):
+        pool = Pool()
+        Delivery = pool.get('lead.delivery')
+        Complaint = pool.get('lead.complaint')
+        delivery = Delivery.__table__()
+        complaint = Complaint.__table__()
+        cursor = Transaction().connection.cursor()
+        returns = dict.fromkeys((lead.id for lead in leads), 0)
+        for sub_ids in grouped_slice(list(returns), backend.MAX_QUERY_PARAMS):
+            cursor.execute(*delivery.join(complaint,
+                    condition=(complaint.delivery == delivery.id)
+                    & (complaint.state == 'accepted')
+                    ).select(delivery.lead, Count(complaint.id),
+                    where=reduce_ids(delivery.lead, sub_ids),
+                    group_by=[delivery.lead]))
+            returns.update(cursor)
+        result = {}
+        if 'return_count' in names:
+            result['return_count'] = returns
+        if 'return_rate' in names:
+            result['return_rate'] = {
+                lead.id: return_rate(returns[lead.id], lead.delivery_count)
+                for lead in leads}
+        return result
 
     @classmethod
     def copy(cls, leads, default=None):

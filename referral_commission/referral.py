@@ -231,13 +231,22 @@ class Referral(Workflow, ModelSQL, ModelView):
         referrals = super().create(vlist)
         with without_check_access():
             cls.collect(referrals)
+        cls.forget_visible_parties()
         return referrals
+
+    @classmethod
+    def forget_visible_parties(cls):
+        """A referrer logged in as itself sees the parties it referred: the
+        record rules computed with the former ones are dropped"""
+        Pool().get('ir.rule')._domain_get_cache.clear()
 
     @classmethod
     def write(cls, *args):
         actions = iter(args)
         args, changed = [], []
         for referrals, values in zip(actions, actions):
+            if values.keys() & {'referrer', 'referred'}:
+                cls.forget_visible_parties()
             if values.keys() & FIXED_WITH_COMMISSION:
                 for referral in referrals:
                     if referral.commissions:
@@ -291,6 +300,7 @@ class Referral(Workflow, ModelSQL, ModelView):
                         'referral_commission.msg_referral_delete_commissions',
                         referral=referral.rec_name))
         super().delete(referrals)
+        cls.forget_visible_parties()
 
     @classmethod
     @ModelView.button

@@ -38,6 +38,9 @@ DATA_DAYS = 91
 INTAKE_BATCH = 1000
 DEFAULT_LEADS = 5000
 DEFAULT_SEED = 4711
+# The logins of a buyer and a supplier of the demo, as they see the suite
+BUYER_LOGIN = ('buyer', 'buyer-demo')
+SUPPLIER_LOGIN = ('supplier', 'supplier-demo')
 
 # code, name, purchase price, sale price, share of the lead volume
 CATEGORIES = [
@@ -1558,7 +1561,10 @@ def run(database, leads, seed):
         referrals = referral_programme(database, admin_id, company_id, today)
         log(f"demo data: referral programme done in "
             f"{time.monotonic() - started:.1f}s")
+    logins = external_logins(database, admin_id, company_id)
     summary(database, admin_id, company_id, statuses, delivery_statuses)
+    log("  logins: " + ", ".join(f"{login} / {password} ({party})"
+            for login, password, party in logins))
     log("  billing run up to {}: {} buyer invoices for {} deliveries, "
         "{} self-billing statements for {} leads, {} suppliers without "
         "agreement".format(*billed))
@@ -1779,6 +1785,40 @@ def complaints(database, admin_id, company_id, seed):
             Complaint.cancel(to_cancel)
             return Counter(c.state for c in Complaint.search([]))
     return run_committed(database, complain, user=admin_id)
+
+
+def external_logins(database, admin_id, company_id):
+    """Give the first buyer (billed, with complaints) and the supplier with
+    the most leads a login of their own, through the party's wizard as an
+    administrator would; return [(login, password, party name)]"""
+    def create():
+        pool = Pool()
+        Party = pool.get('party.party')
+        Lead = pool.get('lead.lead')
+        CreateLogin = pool.get('lead.party.create_login', type='wizard')
+        with Transaction().set_context(company=company_id):
+            buyer = Party.search([
+                    ('lead_buyer', '=', True),
+                    ('lead_internal', '!=', True),
+                    ], order=[('code', 'ASC')], limit=1)[0]
+            leads = Counter(lead.supplier for lead in Lead.search([]))
+            supplier = leads.most_common(1)[0][0]
+            created = []
+            for party, (login, password) in [
+                    (buyer, BUYER_LOGIN), (supplier, SUPPLIER_LOGIN)]:
+                session_id, _, _ = CreateLogin.create()
+                wizard = CreateLogin(session_id)
+                with Transaction().set_context(active_model='party.party',
+                        active_id=party.id, active_ids=[party.id]):
+                    for name, value in wizard.default_start(None).items():
+                        setattr(wizard.start, name, value)
+                    wizard.start.login = login
+                    wizard.start.password = password
+                    wizard.transition_create_()
+                CreateLogin.delete(session_id)
+                created.append((login, password, party.rec_name))
+            return created
+    return run_committed(database, create, user=admin_id)
 
 
 def summary(database, admin_id, company_id, statuses, delivery_statuses):

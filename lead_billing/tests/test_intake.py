@@ -11,7 +11,7 @@ from trytond.modules.lead_billing.intake import (
     Lookups, RowError, parse_price, parse_row, parse_timestamp)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
-    DB_NAME, ModuleTestCase, RouteTestCase, with_transaction)
+    DB_NAME, RouteTestCase, activate_module, with_transaction)
 from trytond.tools import timezone
 from trytond.transaction import Transaction
 
@@ -42,9 +42,12 @@ def row(**values):
     return result
 
 
-class IntakeParseTestCase(ModuleTestCase):
+class IntakeParseTestCase(unittest.TestCase):
     "Structural checks of intake rows"
-    module = 'lead_billing'
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('lead_billing')
 
     def assertRefused(self, row, field):
         with self.assertRaises(RowError) as cm:
@@ -146,9 +149,12 @@ def ingest(rows):
     return Pool().get('lead.intake').ingest(rows)
 
 
-class IntakeServiceTestCase(ModuleTestCase):
+class IntakeServiceTestCase(unittest.TestCase):
     "The intake through the RPC model method"
-    module = 'lead_billing'
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('lead_billing')
 
     @with_lead_trading
     def test_rows_answered_one_by_one(self, f):
@@ -494,4 +500,4 @@ class IntakeRouteTestCase(RouteTestCase):
         self.assertEqual(self.count_leads('L0'), 0)
 
 
-del ModuleTestCase, RouteTestCase
+del RouteTestCase
