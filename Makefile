@@ -14,7 +14,7 @@ $(STAMP): Makefile setup/constraints.txt $(wildcard setup/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c setup/constraints.txt \
-		"trytond[postgresql]" "psycopg[binary]" \
+		"trytond[postgresql]" "psycopg[binary]" playwright \
 		$(foreach m,$(MODULES),-e setup/$(m)[test])
 	touch $@
 
@@ -25,6 +25,7 @@ demo: venv webclient
 	$(BIN)/python setup/demo.py
 
 test: venv
+	setup/browser.sh
 	$(BIN)/python setup/run_tests.py
 
 clean:

@@ -102,6 +102,11 @@ class CreateLogin(Wizard):
             'companies': [('add', [start.company.id])],
             'company': start.company.id,
             }
+        # the user reads the suite in the party's language, else in that
+        # of the one who creates the login
+        language = start.party.lang or User(Transaction().user).language
+        if language:
+            values['language'] = language.id
         if start.password:
             values['password'] = start.password
         # Creating users is for the administrator: the wizard's group

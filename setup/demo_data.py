@@ -1788,19 +1788,24 @@ def complaints(database, admin_id, company_id, seed):
 
 
 def external_logins(database, admin_id, company_id):
-    """Give the first buyer (billed, with complaints) and the supplier with
-    the most leads a login of their own, through the party's wizard as an
-    administrator would; return [(login, password, party name)]"""
+    """Give the buyer with the most deliveries among those with complaints
+    (the first eight) and the supplier with the most leads a login of their
+    own, through the party's wizard as an administrator would; return
+    [(login, password, party name)]"""
     def create():
         pool = Pool()
         Party = pool.get('party.party')
         Lead = pool.get('lead.lead')
+        Delivery = pool.get('lead.delivery')
         CreateLogin = pool.get('lead.party.create_login', type='wizard')
         with Transaction().set_context(company=company_id):
-            buyer = Party.search([
+            buyers = Party.search([
                     ('lead_buyer', '=', True),
                     ('lead_internal', '!=', True),
-                    ], order=[('code', 'ASC')], limit=1)[0]
+                    ], order=[('code', 'ASC')], limit=8)
+            deliveries = Counter(d.buyer for d in Delivery.search(
+                    [('buyer', 'in', [b.id for b in buyers])]))
+            buyer = deliveries.most_common(1)[0][0]
             leads = Counter(lead.supplier for lead in Lead.search([]))
             supplier = leads.most_common(1)[0][0]
             created = []

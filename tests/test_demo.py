@@ -1,14 +1,14 @@
 # This file is part of the lead trading suite. See README.rst for details.
-"""The demo (`make demo` = setup/demo.py): build a small demo database in a
-temporary directory and check what is in it, that a second run reuses it,
-that a failed build keeps it and that the server serves it.
+"""The demo (`make demo` = setup/demo.py): check what is in the small demo
+database that tests/conftest.py builds once for the session in a temporary
+directory, that a second run reuses it, that a failed build keeps it and
+that the server serves it.
 
 The test runs the scripts with the interpreter running pytest, which must be
 the one of the virtual environment (`make test` does so). It does not need
 the web client (npm)."""
 import base64
 import datetime as dt
-import importlib.util
 import json
 import os
 import re
@@ -21,55 +21,13 @@ import textwrap
 import time
 import urllib.request
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / 'setup' / 'demo.py'
-LEADS = 200
+from demo_support import (
+    DEMO, LEADS, REPO, demo_marks, free_port, load_demo_module, run_demo)
 
-pytestmark = [
-    pytest.mark.skipif(
-        importlib.util.find_spec('trytond') is None,
-        reason="trytond is not installed in this interpreter"),
-    # The demo always runs on SQLite: once is enough when setup/run_tests.py
-    # runs the suite once more on PostgreSQL
-    pytest.mark.skipif(
-        os.environ.get('LEAD_TEST_BACKEND', 'sqlite') != 'sqlite',
-        reason="the demo runs on SQLite only; tested in the SQLite pass"),
-    ]
-
-
-def run_demo(*args, timeout=300, **kwargs):
-    return subprocess.run(
-        [sys.executable, str(DEMO), *args], cwd=REPO, capture_output=True,
-        text=True, timeout=timeout, **kwargs)
-
-
-def load_demo_module():
-    spec = importlib.util.spec_from_file_location('demo_script', DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope='module')
-def demo(tmp_path_factory):
-    "A demo directory with a freshly built database"
-    directory = tmp_path_factory.mktemp('demo')
-    started = time.monotonic()
-    result = run_demo(
-        '--build-only', '--leads', str(LEADS), '--dir', str(directory))
-    elapsed = time.monotonic() - started
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Demo database built" in result.stdout, result.stdout
-    return {
-        'dir': directory,
-        'database': directory / 'db' / 'demo.sqlite',
-        'build_seconds': elapsed,
-        'output': result.stdout,
-        }
+pytestmark = demo_marks
 
 
 @pytest.fixture
@@ -459,12 +417,6 @@ def test_failed_build_keeps_database(demo, tmp_path):
         before.st_ino, before.st_mtime_ns)
     assert (demo['dir'] / 'db' / 'demo.stamp').read_text() == stamp
     assert not list((demo['dir'] / 'db').glob('demo_build*'))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def rpc(port, method, params, session=None, database='demo'):
