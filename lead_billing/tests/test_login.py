@@ -6,29 +6,8 @@ from trytond.modules.lead_billing.exceptions import LoginError
 from trytond.modules.lead_billing.login import login_from_name
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module
-from trytond.transaction import Transaction
 
-from .tools import create_party, with_lead_trading
-
-
-def login_wizard(party, **values):
-    """The login wizard of `party` with its proposal, changed by `values`;
-    return the wizard"""
-    CreateLogin = Pool().get('lead.party.create_login', type='wizard')
-    session_id, _, _ = CreateLogin.create()
-    wizard = CreateLogin(session_id)
-    with Transaction().set_context(active_model='party.party',
-            active_id=party.id, active_ids=[party.id]):
-        for name, value in {**wizard.default_start(None), **values}.items():
-            setattr(wizard.start, name, value)
-    return wizard
-
-
-def create(wizard):
-    party = wizard.start.party
-    with Transaction().set_context(active_model='party.party',
-            active_id=party.id, active_ids=[party.id]):
-        return wizard.transition_create_()
+from .tools import create, create_party, login_wizard, with_lead_trading
 
 
 class LoginNameTestCase(unittest.TestCase):

@@ -262,3 +262,23 @@ def deliver_lead(fixture, reference, *buyers, delivered_at=None, **values):
                 'lead': lead.id, 'buyer': buyer.id,
                 'delivered_at': delivered_at,
                 } for buyer in buyers])
+
+
+def login_wizard(party, **values):
+    """The login wizard of `party` with its proposal, changed by `values`;
+    return the wizard"""
+    CreateLogin = Pool().get('lead.party.create_login', type='wizard')
+    session_id, _, _ = CreateLogin.create()
+    wizard = CreateLogin(session_id)
+    with Transaction().set_context(active_model='party.party',
+            active_id=party.id, active_ids=[party.id]):
+        for name, value in {**wizard.default_start(None), **values}.items():
+            setattr(wizard.start, name, value)
+    return wizard
+
+
+def create(wizard):
+    party = wizard.start.party
+    with Transaction().set_context(active_model='party.party',
+            active_id=party.id, active_ids=[party.id]):
+        return wizard.transition_create_()

@@ -8,7 +8,8 @@ import json
 from decimal import Decimal
 
 from trytond.modules.lead_billing.tests.tools import (
-    create_party, lead_trading, run_billing, run_committed, setup_accounting)
+    create, create_party, lead_trading, login_wizard, run_billing,
+    run_committed, setup_accounting)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction
@@ -25,18 +26,8 @@ def amount(value):
 
 def create_login(party, login, password=PASSWORD):
     "Create the login of `party` with the party's wizard; return the user"
-    pool = Pool()
-    User = pool.get('res.user')
-    CreateLogin = pool.get('lead.party.create_login', type='wizard')
-    session_id, _, _ = CreateLogin.create()
-    wizard = CreateLogin(session_id)
-    with Transaction().set_context(active_model='party.party',
-            active_id=party.id, active_ids=[party.id]):
-        for name, value in wizard.default_start(None).items():
-            setattr(wizard.start, name, value)
-        wizard.start.login = login
-        wizard.start.password = password
-        wizard.transition_create_()
+    User = Pool().get('res.user')
+    create(login_wizard(party, login=login, password=password))
     user, = User.search([('login', '=', login)])
     return user
 
