@@ -6,9 +6,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from trytond.i18n import gettext
+from trytond.rpc import RPC
 from trytond.pool import Pool
 from trytond.report import Report
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .annex import AnnexRow, annex_workbook
 from .lead import company_timezone, local_date
@@ -76,6 +77,12 @@ class LeadDocument(Report):
     __name__ = 'lead.billing.document'
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # the first print of a posted document stores it
+        cls.__rpc__['execute'] = RPC(False)
+
+    @classmethod
     def _execute(cls, records, header, data, action):
         """Render once: a posted document is kept as it was sent, as
         Tryton keeps its own invoice reports."""
@@ -88,7 +95,9 @@ class LeadDocument(Report):
             invoice.invoice_report_format = format_
             invoice.invoice_report_cache = Invoice.invoice_report_cache.cast(
                 content)
-            invoice.save()
+            # kept for whoever prints it first, a buyer or a supplier too
+            with without_check_access():
+                invoice.save()
         return format_, content
 
     @classmethod

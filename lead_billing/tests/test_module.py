@@ -16,7 +16,8 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
-from .tools import create_price, lead_values, with_lead_trading
+from .tools import (
+    WebClientViewMixin, create_price, lead_values, with_lead_trading)
 
 
 class LeadTestMixin:
@@ -36,7 +37,8 @@ class LeadTestMixin:
         return delivery
 
 
-class LeadBillingTestCase(LeadTestMixin, CompanyTestMixin, ModuleTestCase):
+class LeadBillingTestCase(
+        LeadTestMixin, WebClientViewMixin, CompanyTestMixin, ModuleTestCase):
     "Test Lead Billing module"
     module = 'lead_billing'
 

@@ -259,11 +259,15 @@ class SelfServiceTestCase(RouteTestCase):
         # SHARED, OTHERS at 10.00 + 20 % tax
         self.assertEqual(
             amount(statement['total_amount']), Decimal('24.00'))
-        report = self.result('leadquelle',
-            'report.lead.billing.document.execute', [statement['id']],
-            {'model': 'account.invoice', 'id': statement['id'],
-                'ids': [statement['id']]})
+        def print_statement():
+            return self.result('leadquelle',
+                'report.lead.billing.document.execute', [statement['id']],
+                {'model': 'account.invoice', 'id': statement['id'],
+                    'ids': [statement['id']]})
+        report = print_statement()
         self.assertEqual(report[0], 'pdf')
+        # the first print is kept as the document sent
+        self.assertEqual(print_statement()[1], report[1])
 
     def test_buyer_files_complaint(self):
         fresh, = self.ids('lead.delivery', [('lead.reference', '=', 'FRESH')])
