@@ -44,6 +44,7 @@ HOLDING_STATES = ['draft', 'submitted', 'accepted']
 # What a buyer logged in as itself says about its complaint; everything
 # else on it is the trader's to record
 BUYER_FIELDS = {'buyer', 'delivery', 'reason', 'description'}
+EMPTY_VALUES = (None, '', [], (), False)
 SUPPLIER_STATES = [
     (None, ""),
     ('not_paid', "Not paid"),
@@ -285,13 +286,15 @@ class Complaint(Workflow, ModelSQL, ModelView):
         User = Pool().get('res.user')
         if not (Transaction().check_access and User.get_lead_parties()):
             return
-        allowed = BUYER_FIELDS
-        if creating:
-            # the client sends the defaults along with a new record
-            allowed = allowed | {'company'}
-            if values.get('state', 'draft') == 'draft':
-                allowed = allowed | {'state'}
-        refused = sorted(set(values) - allowed)
+        refused = set(values) - BUYER_FIELDS
+        if creating and refused:
+            # the web client sends every field of the form with a new
+            # record: what is left empty or at its default says nothing
+            defaults = cls.default_get(list(refused), with_rec_name=False)
+            refused = {f for f in refused
+                if values[f] not in EMPTY_VALUES
+                and values[f] != defaults.get(f)}
+        refused = sorted(refused)
         if refused:
             raise AccessError(gettext(
                     'lead_complaints.msg_complaint_buyer_fields',

@@ -24,6 +24,9 @@ What sao renders, and what the helpers rely on:
 * List cells tell their column by `data-title="<label>: "`; many2one cells
   are links that open the linked record in a new tab, so rows are opened
   by double-clicking a plain cell.
+* A many2one field is an `input[name=<field>]`; leaving it with a text
+  opens the search dialog `.modal-dialog` with the records that match,
+  chosen by clicking one and OK.
 * A report arrives as a file download (sao offers it in a dialog and
   clicks its link).
 """
@@ -175,3 +178,20 @@ def print_report(page, name):
     with page.expect_download() as download:
         toolbar_menu(page, 'print', name)
     return download.value
+
+
+def fill_many2one(page, name, text):
+    """Set the many2one field `name` of the form shown to the record named
+    `text`, as a user does: type the name, leave the field and pick the
+    record in the search dialog"""
+    entry = active_tab(page).locator(f'input[name={name}]')
+    entry.fill(text)
+    entry.press('Tab')
+    dialog = page.locator('.modal-dialog').filter(
+        has=page.locator('table.tree'))
+    dialog.locator('table.tree > tbody > tr').filter(
+        has=page.get_by_title(text, exact=True)).first.click()
+    dialog.get_by_role('button', name='OK').click()
+    expect(dialog).to_be_hidden()
+    expect(entry).to_have_value(text)
+    wait_idle(page)

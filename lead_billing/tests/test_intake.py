@@ -1,5 +1,4 @@
 # This file is part of the lead trading suite. See README.rst for details.
-import base64
 import datetime as dt
 import json
 import threading
@@ -15,7 +14,7 @@ from trytond.tests.test_tryton import (
 from trytond.tools import timezone
 from trytond.transaction import Transaction
 
-from .tools import lead_trading, run_committed, with_lead_trading
+from .tools import lead_trading, rpc_session, run_committed, with_lead_trading
 
 NOW = dt.datetime(2026, 3, 10, 12, 0)
 
@@ -448,21 +447,8 @@ class IntakeRouteTestCase(RouteTestCase):
 
     def rpc(self, login, method, params):
         "Call a Tryton RPC method over JSON-RPC as login"
-        client = self.client()
-        url = f'/{self.db_name}/rpc/'
-
-        def call(method, params, headers=None):
-            response = client.post(url, headers=headers or {},
-                data=json.dumps({'id': 1, 'method': method,
-                        'params': params}),
-                content_type='application/json')
-            return response.json
-        user_id, session, _ = call('common.db.login',
-            [login, {'password': self.password}, 'en'])['result']
-        token = base64.b64encode(
-            f'{login}:{user_id}:{session}'.encode()).decode()
-        return call(method, params,
-            headers={'Authorization': f'Session {token}'})
+        call = rpc_session(self.client(), self.db_name, login, self.password)
+        return call(method, params)
 
     def test_rpc_ingest(self):
         "The intake answers over Tryton's JSON-RPC as over its endpoint"

@@ -2,9 +2,10 @@
 """Building blocks for tests of the lead trading modules: a German company
 with lead categories, suppliers, buyers and prices. To be called inside a
 transaction (see `trytond.tests.test_tryton.with_transaction`)."""
+import base64
 import datetime as dt
+import json
 import zlib
-from collections import defaultdict
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import wraps
@@ -24,11 +25,20 @@ from trytond.transaction import Transaction, TransactionError
 PRICE_START = dt.date(2020, 1, 1)
 
 
-# The tables whose lock the tests of a class asked for: Tryton takes a
-# lock by starting the transaction again with it, which would build a
-# test's fixture once more for every lock met on the way; a test starts
-# with the locks the tests of its class needed before.
-_CLASS_LOCKS = defaultdict(list)
+# The tables whose lock tests asked for: Tryton takes a lock by starting
+# the transaction again with it, which would build a test's fixture once
+# more for every lock met on the way; a test starts with the locks tests
+# needed before, those of the tables its database has; most tests meet
+# the configurations and the journal periods.
+_KNOWN_LOCKS = [
+    'account_configuration', 'lead_configuration', 'account_journal_period']
+
+
+def _known_locks():
+    "The locks asked for before, of tables of the test database"
+    tables = {Model._table for _, Model in Pool(DB_NAME).iterobject()
+        if getattr(Model, '_table', None)}
+    return [t for t in _KNOWN_LOCKS if t in tables]
 
 
 def with_lead_trading(func):
@@ -36,7 +46,7 @@ def with_lead_trading(func):
     rolled back afterwards as `with_transaction` does"""
     @wraps(func)
     def wrapper(self):
-        locks = _CLASS_LOCKS[type(self)]
+        locks = _known_locks()
         while True:
             with Transaction().start(
                     DB_NAME, 1, _lock_tables=list(locks)) as transaction:
@@ -52,6 +62,8 @@ def with_lead_trading(func):
                             *extras.get('_lock_records', {})]:
                         if table not in locks:
                             locks.append(table)
+                        if table not in _KNOWN_LOCKS:
+                            _KNOWN_LOCKS.append(table)
                     continue
                 finally:
                     transaction.rollback()
@@ -284,6 +296,28 @@ def create(wizard):
     with Transaction().set_context(active_model='party.party',
             active_id=party.id, active_ids=[party.id]):
         return wizard.transition_create_()
+
+
+def rpc_session(client, database, login, password):
+    """Log `login` in over Tryton's JSON-RPC with the test `client` of a
+    RouteTestCase; return call(method, params), which answers the decoded
+    JSON-RPC response of `method` called in that session"""
+    url = f'/{database}/rpc/'
+
+    def post(method, params, headers=None):
+        response = client.post(url, headers=headers or {},
+            data=json.dumps({'id': 1, 'method': method, 'params': params}),
+            content_type='application/json')
+        return response.json
+    user_id, session, _ = post('common.db.login',
+        [login, {'password': password}, 'en'])['result']
+    token = base64.b64encode(
+        f'{login}:{user_id}:{session}'.encode()).decode()
+
+    def call(method, params):
+        return post(method, params,
+            headers={'Authorization': f'Session {token}'})
+    return call
 
 
 class WebClientViewMixin:

@@ -4,12 +4,11 @@ client reaches: JSON-RPC (what the web client calls) and the REST API. Each
 sees its own records and nothing of the other parties, whatever it asks."""
 import base64
 import datetime as dt
-import json
 from decimal import Decimal
 
 from trytond.modules.lead_billing.tests.tools import (
-    create, create_party, lead_trading, login_wizard, run_billing,
-    run_committed, setup_accounting)
+    create, create_party, lead_trading, login_wizard, rpc_session,
+    run_billing, run_committed, setup_accounting)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction
@@ -87,24 +86,11 @@ class SelfServiceTestCase(RouteTestCase):
 
     def rpc(self, login, method, *params, context=None):
         "Call `method` over JSON-RPC as `login`; return the answer"
-        client = self.client()
-        url = f'/{self.db_name}/rpc/'
-
-        def call(method, params, headers=None):
-            response = client.post(url, headers=headers or {},
-                data=json.dumps({'id': 1, 'method': method,
-                        'params': params}),
-                content_type='application/json')
-            return response.json
-        user_id, session, _ = call('common.db.login',
-            [login, {'password': PASSWORD}, 'en'])['result']
-        token = base64.b64encode(
-            f'{login}:{user_id}:{session}'.encode()).decode()
-        user_context = call('model.res.user.get_preferences', [True, {}],
-            headers={'Authorization': f'Session {token}'})['result']
+        call = rpc_session(self.client(), self.db_name, login, PASSWORD)
+        user_context = call(
+            'model.res.user.get_preferences', [True, {}])['result']
         user_context.update(context or {})
-        return call(method, [*params, user_context],
-            headers={'Authorization': f'Session {token}'})
+        return call(method, [*params, user_context])
 
     def result(self, login, method, *params, **kwargs):
         answer = self.rpc(login, method, *params, **kwargs)
@@ -273,10 +259,17 @@ class SelfServiceTestCase(RouteTestCase):
         fresh, = self.ids('lead.delivery', [('lead.reference', '=', 'FRESH')])
         unreachable = self.ids('lead.complaint.reason',
             [('code', '=', 'UNREACHABLE')])[0]
+        # as the web client does, with the form's empty fields and defaults
         complaint_id, = self.result('solar-nord',
             'model.lead.complaint.create', [{
                     'delivery': fresh, 'reason': unreachable,
-                    'description': "Nobody answers"}])
+                    'description': "Nobody answers",
+                    'state': 'draft', 'decision_note': None}])
+        # but a decision is not the buyer's to give, not even at creation
+        message = self.refused('solar-nord', 'model.lead.complaint.create',
+            [{'delivery': fresh, 'reason': unreachable,
+                    'state': 'accepted', 'decision_note': "ok"}])
+        self.assertIn('the trader records the rest', message)
         # with evidence attached
         self.result('solar-nord', 'model.ir.attachment.create', [{
                     'resource': f'lead.complaint,{complaint_id}',
