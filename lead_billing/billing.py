@@ -485,13 +485,14 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                     line_defaults[tax_key] = line_template(
                         invoice, category.product)
                 line_keys.append((key, group.category, group.unit_price))
+                with party_language(invoice.party):
+                    description = line_description(type_, category, key)
                 line_values.append({
                         **line_defaults[tax_key],
                         'invoice': invoice.id,
                         'quantity': group.quantity,
                         'unit_price': group.unit_price,
-                        'description': line_description(
-                            type_, category, key),
+                        'description': description,
                         'origin': str(category),
                         })
         lines = Line.create(line_values)
@@ -526,7 +527,8 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             invoice.lead_self_billing = True
             invoice.lead_agreement_reference = (
                 party.self_billing_agreement_reference)
-        invoice.description = document_description(type_, key)
+        with party_language(party):
+            invoice.description = document_description(type_, key)
         return invoice
 
     def _mark_deliveries(self, keys, groups, lines, tzinfo):
@@ -640,6 +642,13 @@ def line_template(invoice, product):
     if invoice.type == 'in':
         values['taxes_deductible_rate'] = line.taxes_deductible_rate
     return values
+
+
+def party_language(party):
+    """The context to write texts for `party` in: its language, else the
+    language of the transaction"""
+    context = {'language': party.lang.code} if party.lang else {}
+    return Transaction().set_context(**context)
 
 
 def line_description(type_, category, key):

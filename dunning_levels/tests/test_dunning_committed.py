@@ -21,6 +21,7 @@ from .tools import backdate, post_invoice, procedure, run_job
 class DunningCommittedTestCase(
         test_billing_committed.BillingCommittedTestCase):
     module = 'dunning_levels'
+    extras = ['lead_complaints']
 
     # the billing tests of the base class run in lead_billing already
     test_documents_emailed_after_commit_once = None

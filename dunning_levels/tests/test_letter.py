@@ -147,7 +147,7 @@ class DunningLetterTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        activate_module('dunning_levels')
+        activate_module(['dunning_levels', 'lead_complaints'])
 
     def assertContains(self, html, text):
         # Not assertIn, which would print the whole letter

@@ -150,7 +150,7 @@ class StatisticsTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        activate_module('dunning_levels')
+        activate_module(['dunning_levels', 'lead_complaints'])
 
     def create_data(self, fixture):
         """Items dunned in March and April 2026 and just outside, paid or

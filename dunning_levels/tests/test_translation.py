@@ -10,5 +10,6 @@ class DunningLevelsTranslationTestCase(
         TranslationTestMixin, unittest.TestCase):
     "Test the German translation of the Dunning Levels module"
     module = 'dunning_levels'
+    extras = ['lead_complaints']
     menu = 'menu_statistics'
     field = ('account.dunning.level', 'delay_base')

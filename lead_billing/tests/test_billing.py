@@ -63,8 +63,12 @@ class BillingRunTestCase(unittest.TestCase):
         pool = Pool()
         Run = pool.get('lead.billing.run')
         Delivery = pool.get('lead.delivery')
+        Lang = pool.get('ir.lang')
         setup_accounting(fixture, [2026])
         create_price(fixture.solar, 'sale', '25.00', party=fixture.buyer2)
+        # the documents speak the buyer's language
+        fixture.buyer.lang, = Lang.search([('code', '=', 'de')])
+        fixture.buyer.save()
         deliver(fixture, 'L1', fixture.buyer, utc(2026, 10, 1, 8))
         deliver(fixture, 'L2', fixture.buyer, utc(2026, 10, 15, 8))
         deliver(fixture, 'L3', fixture.buyer, utc(2026, 10, 20, 8),
@@ -92,6 +96,8 @@ class BillingRunTestCase(unittest.TestCase):
                 ('SOLAR', 2, Decimal('30.00')),
                 ])
         self.assertEqual(invoice.untaxed_amount, Decimal('90.00'))
+        self.assertIn('01.10.2026', invoice.description)
+        self.assertIn('10/01/2026', invoices[fixture.buyer2].description)
         self.assertEqual(invoice.tax_amount, Decimal('18.00'))
         self.assertEqual(invoice.total_amount, Decimal('108.00'))
         solar_line, = [
