@@ -23,6 +23,10 @@ from trytond.tests.test_tryton import DB_NAME, with_transaction
 from trytond.transaction import Transaction, TransactionError
 
 PRICE_START = dt.date(2020, 1, 1)
+COMPANY_NAME = 'Leadhandel GmbH'
+# the parties of the fixture by their name in it and their code
+MASTER_PARTIES = {
+    'supplier': 'S1', 'buyer': 'B1', 'buyer2': 'B2', 'internal': 'INT'}
 
 
 # The tables whose lock tests asked for: Tryton takes a lock by starting
@@ -42,16 +46,20 @@ def _known_locks():
 
 
 def with_lead_trading(func):
-    """Run the test method in a transaction with `lead_trading` as argument,
-    rolled back afterwards as `with_transaction` does"""
+    """Run the test method in a transaction with the fixture of
+    `lead_trading` as argument, rolled back afterwards as `with_transaction`
+    does. The fixture is committed in the test database by the first test
+    that needs it and looked up by the next ones: it costs a second or two
+    to build, on every test."""
     @wraps(func)
     def wrapper(self):
         locks = _known_locks()
+        commit_lead_trading()
         while True:
             with Transaction().start(
                     DB_NAME, 1, _lock_tables=list(locks)) as transaction:
                 try:
-                    with lead_trading() as fixture:
+                    with committed_lead_trading() as fixture:
                         return func(self, fixture)
                 except TransactionError as e:
                     extras = {}
@@ -156,12 +164,48 @@ def lead_trading():
     Company = pool.get('company.company')
     eur = create_currency('EUR')
     add_currency_rate(eur, 1)
-    company = create_company(name='Leadhandel GmbH', currency=eur)
+    company = create_company(name=COMPANY_NAME, currency=eur)
     company.timezone = 'Europe/Berlin'
     company.save()
     company = Company(company.id)
     with set_company(company):
         yield create_master_data(company, eur)
+
+
+def commit_lead_trading():
+    "Commit the fixture of `lead_trading` unless the test database has it"
+    def build():
+        Company = Pool().get('company.company')
+        if not Company.search([('party.name', '=', COMPANY_NAME)]):
+            with lead_trading():
+                pass
+    run_committed(DB_NAME, build, user=1)
+
+
+@contextmanager
+def committed_lead_trading():
+    """Yield the fixture of `lead_trading` committed by
+    `commit_lead_trading`, inside the company's context"""
+    pool = Pool()
+    Company = pool.get('company.company')
+    Country = pool.get('country.country')
+    Category = pool.get('lead.category')
+    Party = pool.get('party.party')
+    company, = Company.search([('party.name', '=', COMPANY_NAME)])
+    company = Company(company.id)
+    with set_company(company):
+        parties = {p.code: p for p in Party.search([
+                    ('code', 'in', list(MASTER_PARTIES.values())),
+                    ])}
+        categories = {c.code: c for c in Category.search([
+                    ('code', 'in', ['SOLAR', 'HEAT']),
+                    ])}
+        germany, = Country.search([('code', '=', 'DE')])
+        yield SimpleNamespace(
+            company=company, currency=company.currency, germany=germany,
+            product=categories['SOLAR'].product,
+            solar=categories['SOLAR'], heat=categories['HEAT'],
+            **{name: parties[code] for name, code in MASTER_PARTIES.items()})
 
 
 def create_master_data(company, eur):
