@@ -19,7 +19,7 @@ from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.currency.tests import add_currency_rate, create_currency
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, with_transaction
+from trytond.tests.test_tryton import DB_NAME, drop_db, with_transaction
 from trytond.transaction import Transaction, TransactionError
 
 PRICE_START = dt.date(2020, 1, 1)
@@ -54,6 +54,7 @@ def with_lead_trading(func):
     @wraps(func)
     def wrapper(self):
         locks = _known_locks()
+        drop_after_class(type(self))
         commit_lead_trading()
         while True:
             with Transaction().start(
@@ -170,6 +171,19 @@ def lead_trading():
     company = Company(company.id)
     with set_company(company):
         yield create_master_data(company, eur)
+
+
+# The test classes that drop the database when they end
+_DROPPING_CLASSES = set()
+
+
+def drop_after_class(cls):
+    """Drop the test database after the tests of `cls`: what they committed
+    must not reach the next test class, nor the database cache that
+    Tryton fills from the database a class starts with"""
+    if cls not in _DROPPING_CLASSES:
+        _DROPPING_CLASSES.add(cls)
+        cls.addClassCleanup(drop_db)
 
 
 def commit_lead_trading():
