@@ -87,7 +87,21 @@ def _text(row, field, required=False, max_length=MAX_TEXT):
     if any(ord(c) < 32 for c in value):
         raise RowError(field, gettext(
                 'lead_billing.msg_intake_control_character'))
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        # JSON lets a lone surrogate ("\ud800") through, the database
+        # cannot store it
+        raise RowError(field, gettext('lead_billing.msg_intake_surrogate'))
     return value
+
+
+def lookup_code(item, field):
+    "The code that `_code` would look up for the field, or None"
+    try:
+        return _text(item, field)
+    except RowError:
+        return None
 
 
 def _code(row, field, codes, message_id, required=True, upper=False):
@@ -116,7 +130,14 @@ def parse_timestamp(row, field, lookups):
         raise RowError(field, gettext('lead_billing.msg_intake_timestamp'))
     if timestamp.tzinfo is None:
         timestamp = timestamp.replace(tzinfo=lookups.tzinfo)
-    timestamp = timestamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    try:
+        timestamp = timestamp.astimezone(dt.timezone.utc).replace(
+            tzinfo=None)
+    except OverflowError:
+        # the offset moves the first or last day of year 1 or 9999 out
+        # of the calendar
+        timestamp = dt.datetime.min if timestamp.year == 1 else (
+            dt.datetime.max)
     if timestamp < EARLIEST:
         raise RowError(field, gettext(
                 'lead_billing.msg_intake_too_old', earliest='2000-01-01'))
@@ -136,8 +157,9 @@ def parse_price(row, field, digits):
         raise RowError(field, gettext('lead_billing.msg_intake_price'))
     try:
         # floats arrive only from callers that bypass the JSON decoder
+        # ValueError: an int too long to be converted to text
         price = Decimal(str(value).strip())
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         raise RowError(field, gettext('lead_billing.msg_intake_price'))
     if not price.is_finite():
         raise RowError(field, gettext('lead_billing.msg_intake_price'))
@@ -184,8 +206,10 @@ def parse_row(row, lookups):
     for field in TEXT_FIELDS:
         lead[field] = _text(row, field)
 
-    deliveries = row.get('deliveries') or []
-    if not isinstance(deliveries, list):
+    deliveries = row.get('deliveries')
+    if deliveries is None:
+        deliveries = []
+    elif not isinstance(deliveries, list):
         raise RowError(
             'deliveries', gettext('lead_billing.msg_intake_not_list'))
     parsed = []
@@ -256,37 +280,37 @@ class Intake(Model):
         def codes(field, nested=None):
             found = set()
             for row in rows:
+                if not isinstance(row, dict):
+                    continue
                 items = row.get(nested) if nested else [row]
-                if isinstance(row, dict) and isinstance(items, list):
-                    found.update(
-                        i[field].strip() for i in items
-                        if isinstance(i, dict)
-                        and isinstance(i.get(field), str))
-            return list(found)
+                if isinstance(items, list):
+                    found.update(lookup_code(i, field) for i in items
+                        if isinstance(i, dict))
+            found.discard(None)
+            return found
+
+        def search(Model, domain, codes):
+            # a batch may name more codes than a query takes parameters
+            return {r.code: r.id
+                for sub_codes in grouped_slice(
+                    sorted(codes), backend.MAX_QUERY_PARAMS)
+                for r in Model.search(
+                    domain + [('code', 'in', list(sub_codes))])}
 
         company = Company(Transaction().context['company'])
         configuration = Configuration(1)
         return Lookups(
-            suppliers={p.code: p.id for p in Party.search([
-                        ('code', 'in', codes('supplier')),
-                        ('lead_supplier', '=', True),
-                        ])},
+            suppliers=search(Party, [('lead_supplier', '=', True)],
+                codes('supplier')),
             # buyers that stopped buying are refused by the delivery rules,
             # with a clearer message than "unknown"
-            buyers={p.code: p.id for p in Party.search([
-                        ('code', 'in', codes('buyer', 'deliveries')),
-                        ('active', 'in', [True, False]),
-                        ])},
-            categories={c.code: c.id for c in Category.search([
-                        ('code', 'in', codes('category')),
-                        ])},
-            countries={c.code: c.id for c in Country.search([
-                        ('code', 'in', [c.upper() for c in codes('country')]),
-                        ])},
-            currencies={c.code: c.id for c in Currency.search([
-                        ('code', 'in', codes('currency')
-                            + codes('currency', 'deliveries')),
-                        ])},
+            buyers=search(Party, [('active', 'in', [True, False])],
+                codes('buyer', 'deliveries')),
+            categories=search(Category, [], codes('category')),
+            countries=search(Country, [],
+                {c.upper() for c in codes('country')}),
+            currencies=search(Currency, [],
+                codes('currency') | codes('currency', 'deliveries')),
             company_currency=company.currency.id,
             tzinfo=company_timezone(),
             now=dt.datetime.now(),

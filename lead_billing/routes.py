@@ -30,7 +30,8 @@ def intake(request, pool):
 
     try:
         data = json.loads(request.get_data(), parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as e:
+    # RecursionError: arrays or objects nested too deeply for the decoder
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         return _json_response({'error': gettext(
                     'lead_billing.msg_intake_malformed_json', error=str(e))},
             HTTPStatus.BAD_REQUEST)
