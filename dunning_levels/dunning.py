@@ -15,7 +15,6 @@ from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.report import Report
-from trytond.sendmail import send_message_transactional
 from trytond.tools import slugify
 from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction, check_access
@@ -165,7 +164,7 @@ class Dunning(metaclass=PoolMeta):
             return
         if not self.level.email_text:
             return super().send_email(datamanager=datamanager)
-        return self.send_level_email(datamanager=datamanager)
+        return self.send_level_email()
 
     def _level_email_sent(self):
         Email = Pool().get('ir.email')
@@ -174,7 +173,7 @@ class Dunning(metaclass=PoolMeta):
                     ('dunning_level', '=', self.level.id),
                     ], limit=1))
 
-    def send_level_email(self, datamanager=None):
+    def send_level_email(self):
         pool = Pool()
         Email = pool.get('ir.email')
         party = self.party
@@ -201,11 +200,10 @@ class Dunning(metaclass=PoolMeta):
         msg['To'] = to
         msg['Subject'] = values.get('subject', '')
         msg['Auto-Submitted'] = 'auto-generated'
-        # strict: when the server refuses, the transaction does not commit,
-        # so the dunning stays unsent and the next job tries again
-        send_message_transactional(
-            msg, datamanager=datamanager, strict=datamanager is None)
-        return Email.from_message(msg, body=values.get('body'),
+        # Through the outbox of lead_billing, not the data manager of the
+        # wizard: the dunning is processed whatever the mail server does and
+        # a message it does not take now is sent later, once
+        return Email.put_in_outbox(msg, body=values.get('body'),
             resource=self, dunning_level=self.level)
 
     def _recipient(self):

@@ -13,7 +13,6 @@ from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.sendmail import send_message_transactional
 from trytond.tools import grouped_slice, reduce_ids, slugify
 from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction
@@ -116,8 +115,9 @@ class Invoice(metaclass=PoolMeta):
     @classmethod
     def send_lead_documents(cls, invoices):
         """E-mail each posted lead document with its PDF and the annex of
-        its leads, once; the message leaves when the transaction commits
-        and is logged as an `ir.email` of the invoice."""
+        its leads, once: the message is put in the outbox as the `ir.email`
+        of the invoice and leaves when the transaction commits, or later
+        when the mail server does not take it now."""
         pool = Pool()
         Email = pool.get('ir.email')
         Document = pool.get('lead.billing.document', type='report')
@@ -165,11 +165,10 @@ class Invoice(metaclass=PoolMeta):
             set_from_header(msg, from_, invoice.company.party.email or from_)
             msg['To'] = to
             msg['Subject'] = subject
-            send_message_transactional(msg, strict=True)
-            email = Email.from_message(msg, body=body, resource=invoice)
-            email.save()
+            email = Email.put_in_outbox(msg, body=body, resource=invoice)
             invoice.lead_document_email = email
             sent.append(invoice)
+        Email.save([i.lead_document_email for i in sent])
         cls.save(sent)
 
     def get_lead_document_title(self):

@@ -10,3 +10,8 @@ class Cron(metaclass=PoolMeta):
         super().__setup__()
         cls.method.selection.append(
             ('lead.billing.run|run_due', "Run Due Lead Billing"))
+        cls.method.selection.append(
+            ('ir.email|deliver_due', "Send Pending E-mails"))
+        cls.method.selection.append(
+            ('lead.lead|erase_expired_personal_data',
+                "Erase Expired Personal Data of Leads"))
