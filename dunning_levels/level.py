@@ -1,12 +1,13 @@
 # This file is part of the lead trading suite. See README.rst for details.
 from trytond.model import fields
+from trytond.modules.lead_billing.audit import AuditedMixin
 from trytond.pool import PoolMeta
 from trytond.pyson import Eval
 
 from .rules import DELAY_BASES, level_due
 
 
-class Level(metaclass=PoolMeta):
+class Level(AuditedMixin, metaclass=PoolMeta):
     __name__ = 'account.dunning.level'
 
     name = fields.Char(
@@ -39,6 +40,14 @@ class Level(metaclass=PoolMeta):
         "Stop Deliveries",
         help="No lead is delivered to a buyer with a dunning at this level "
         "until the overdue amount is paid.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._audit_fields |= {
+            'overdue', 'delay_base', 'name', 'automatic', 'send_email',
+            'email_text', 'attach_invoice', 'attach_letter', 'print_on_letter',
+            'fee', 'stop_deliveries'}
 
     @classmethod
     def default_delay_base(cls):

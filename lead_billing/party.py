@@ -4,6 +4,7 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 
+from .audit import AuditedMixin
 from .exceptions import LeadValidationError
 
 BILLING_INTERVALS = [
@@ -13,7 +14,7 @@ BILLING_INTERVALS = [
     ]
 
 
-class Party(metaclass=PoolMeta):
+class Party(AuditedMixin, metaclass=PoolMeta):
     __name__ = 'party.party'
 
     lead_supplier = fields.Boolean(
@@ -57,6 +58,14 @@ class Party(metaclass=PoolMeta):
         help="The days a closed period waits before its self-billing "
         "statement is issued, so that leads returned within their "
         "complaint window never reach the supplier's statement.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._audit_fields |= {
+            'lead_supplier', 'lead_buyer', 'lead_internal',
+            'lead_billing_interval', 'self_billing_agreement_date',
+            'self_billing_agreement_reference', 'lead_statement_hold_days'}
 
     @classmethod
     def default_lead_billing_interval(cls):

@@ -11,6 +11,7 @@ from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from .audit import AuditedMixin
 from .exceptions import PriceOverlapError
 
 PRICE_KINDS = [
@@ -61,7 +62,7 @@ class PriceCandidate:
         self.currency = currency
 
 
-class Price(ModelSQL, ModelView):
+class Price(AuditedMixin, ModelSQL, ModelView):
     "Lead price: what a buyer pays or a supplier earns for a lead"
     __name__ = 'lead.price'
 
@@ -90,6 +91,9 @@ class Price(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls._audit_fields |= {
+            'category', 'kind', 'party', 'start_date', 'end_date',
+            'unit_price', 'currency'}
         cls._order = [
             ('category', 'ASC'),
             ('kind', 'ASC'),

@@ -46,6 +46,12 @@ class Party(metaclass=PoolMeta):
         'get_lead_return_rate')
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._audit_fields |= {
+            'lead_complaint_window_days', 'lead_return_cap'}
+
+    @classmethod
     def get_lead_return_rate(cls, parties, names):
         pool = Pool()
         Delivery = pool.get('lead.delivery')

@@ -1,6 +1,7 @@
 # This file is part of the lead trading suite. See README.rst for details.
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
+from trytond.modules.lead_billing.audit import AuditedMixin
 
 AUTO_RULES = [
     (None, ""),
@@ -11,7 +12,9 @@ AUTO_RULES = [
     ]
 
 
-class Reason(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
+class Reason(
+        AuditedMixin, DeactivableMixin, sequence_ordered(), ModelSQL,
+        ModelView):
     "Complaint reason (Reklamationsgrund)"
     __name__ = 'lead.complaint.reason'
 
@@ -26,6 +29,7 @@ class Reason(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls._audit_fields |= {'name', 'code', 'auto_rule', 'active'}
         t = cls.__table__()
         cls._sql_constraints += [
             ('code_unique', Unique(t, t.code),

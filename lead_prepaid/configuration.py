@@ -3,6 +3,7 @@ from types import SimpleNamespace
 
 from trytond.model import ModelSQL, fields
 from trytond.modules.company.model import CompanyValueMixin
+from trytond.modules.lead_billing.audit import AuditedCompanyValueMixin
 from trytond.modules.lead_billing.configuration import shipped_record
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, Id
@@ -76,7 +77,8 @@ class Configuration(metaclass=PoolMeta):
             'prepaid_alert_template').default_prepaid_alert_template()
 
 
-class ConfigurationPrepaid(ModelSQL, CompanyValueMixin):
+class ConfigurationPrepaid(
+        AuditedCompanyValueMixin, ModelSQL, CompanyValueMixin):
     "Prepaid balance settings of one company"
     __name__ = 'lead.configuration.prepaid'
 
@@ -99,6 +101,11 @@ class ConfigurationPrepaid(ModelSQL, CompanyValueMixin):
     prepaid_alert_template = fields.Many2One(
         'ir.email.template', "Low Balance Alert",
         domain=[('model.name', '=', 'lead.prepaid.account')])
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._audit_fields |= PREPAID_FIELDS
 
     @classmethod
     def default_prepaid_top_up_sequence(cls):

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 from trytond.model import ModelSQL, fields
 from trytond.modules.company.model import CompanyValueMixin
+from trytond.modules.lead_billing.audit import AuditedCompanyValueMixin
 from trytond.modules.lead_billing.configuration import shipped_record
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, Id
@@ -92,7 +93,8 @@ class Configuration(metaclass=PoolMeta):
             'referral_voucher_sequence').default_referral_voucher_sequence()
 
 
-class ConfigurationReferral(ModelSQL, CompanyValueMixin):
+class ConfigurationReferral(
+        AuditedCompanyValueMixin, ModelSQL, CompanyValueMixin):
     "Referral programme settings of one company"
     __name__ = 'lead.configuration.referral'
 
@@ -130,6 +132,11 @@ class ConfigurationReferral(ModelSQL, CompanyValueMixin):
             ('sequence_type', '=',
                 Id('referral_commission', 'sequence_type_voucher')),
             ])
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._audit_fields |= REFERRAL_FIELDS
 
     @classmethod
     def default_referral_voucher_rate(cls):

@@ -12,6 +12,7 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.modules.currency.fields import Monetary
+from trytond.modules.lead_billing.audit import AuditedMixin
 from trytond.modules.product import round_price
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -37,7 +38,7 @@ REFERRAL_KINDS = [
     ]
 
 
-class Referral(Workflow, ModelSQL, ModelView):
+class Referral(AuditedMixin, Workflow, ModelSQL, ModelView):
     "Referral of a new customer by an existing one"
     __name__ = 'referral.referral'
 
@@ -101,6 +102,8 @@ class Referral(Workflow, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls._audit_fields |= {
+            'referrer', 'referred', 'date', 'branch', 'kind', 'state'}
         t = cls.__table__()
         cls._sql_constraints += [
             ('referred_unique', Unique(t, t.company, t.referred),

@@ -300,3 +300,24 @@ class DunningTestCase(unittest.TestCase):
         body = notice_email.body or ''
         self.assertIn('5.00', body)
         self.assertEqual(dunning.get_email_context()['fee'], Decimal('5.00'))
+
+    @with_lead_trading
+    def test_level_changes_logged(self, fixture):
+        pool = Pool()
+        Level = pool.get('account.dunning.level')
+        Change = pool.get('lead.audit.change')
+        notice = level('notice')
+        email_text = notice.email_text.rec_name
+        Level.write([notice], {
+                'overdue': dt.timedelta(days=21), 'automatic': False,
+                'email_text': None})
+        self.assertEqual({(c.field, c.old_value, c.new_value)
+                for c in Change.search([
+                        ('model', '=', 'account.dunning.level'),
+                        ('record_id', '=', notice.id),
+                        ('action', '=', 'write'),
+                        ])}, {
+                ('overdue', '14 days, 0:00:00', '21 days, 0:00:00'),
+                ('automatic', 'True', 'False'),
+                ('email_text', email_text, None),
+                })

@@ -561,3 +561,25 @@ class PrepaidTestCase(unittest.TestCase):
         self.assertIn(requested.number, done['instructions'])
         self.assertIn('240.00', done['instructions'])
 
+
+    # Audit trail
+
+    @with_lead_trading
+    def test_prepaid_settings_logged(self, fixture):
+        pool = Pool()
+        Settings = pool.get('lead.configuration.prepaid')
+        Change = pool.get('lead.audit.change')
+        self.prepare(fixture)
+        settings, = Settings.search([('company', '=', fixture.company.id)])
+        self.assertEqual({(c.field, c.old_value, c.new_value)
+                for c in Change.search([
+                        ('model', '=', 'lead.configuration.prepaid'),
+                        ('record_id', '=', settings.id),
+                        ])}, {
+                ('prepaid_deposit_account', None,
+                    settings.prepaid_deposit_account.rec_name),
+                ('prepaid_payment_method', None,
+                    settings.prepaid_payment_method.rec_name),
+                ('prepaid_payment_journal', None,
+                    settings.prepaid_payment_journal.rec_name),
+                })

@@ -474,3 +474,40 @@ class PayoutTestCase(unittest.TestCase):
         self.assertEqual(prepared.period_end, last_month)
         self.assertEqual(rows(prepared), {
                 ('A', 'new'): (D('10.00'), 'included')})
+
+    @with_lead_trading
+    def test_programme_settings_and_referrals_logged(self, fixture):
+        pool = Pool()
+        Referral = pool.get('referral.referral')
+        Settings = pool.get('lead.configuration.referral')
+        Change = pool.get('lead.audit.change')
+        setup_referrals(fixture, voucher_rate='7.5')
+        self.parties(fixture)
+
+        def logged(record, action):
+            return {(c.field, c.old_value, c.new_value)
+                for c in Change.search([
+                        ('model', '=', record.__name__),
+                        ('record_id', '=', record.id),
+                        ('action', '=', action),
+                        ])}
+        settings, = Settings.search([('company', '=', fixture.company.id)])
+        # only what differs from the defaults in force before
+        self.assertEqual(logged(settings, 'write'), {
+                ('referral_programme_start', None, PERIOD_START.isoformat()),
+                ('referral_voucher_rate', '5.00', '7.50'),
+                ('referral_product', None, settings.referral_product.rec_name),
+                ('referral_voucher_method', None,
+                    settings.referral_voucher_method.rec_name),
+                })
+        referral = refer(fixture.referrer, fixture.a)
+        Referral.approve([referral])
+        self.assertEqual(logged(referral, 'create'), {
+                ('referrer', None, "Werber GmbH"),
+                ('referred', None, "Kunde A"),
+                ('date', None, PERIOD_START.isoformat()),
+                ('kind', None, "Standard Recipient"),
+                ('state', None, "Open"),
+                })
+        self.assertEqual(
+            logged(referral, 'write'), {('state', "Open", "Approved")})
