@@ -5,13 +5,17 @@ from trytond.modules.company.model import (
 from trytond.pool import Pool
 from trytond.pyson import Eval, Id
 
+from .audit import AuditedCompanyValueMixin, AuditedMixin
+
 DEFAULT_BATCH_LIMIT = 5000
 BILLING_FIELDS = {'billing_final_check', 'self_billing_sequence'}
 
 
 class Configuration(
-        ModelSingleton, ModelSQL, ModelView, CompanyMultiValueMixin):
+        ModelSingleton, AuditedMixin, ModelSQL, ModelView,
+        CompanyMultiValueMixin):
     __name__ = 'lead.configuration'
+    _audit_defaults_in_force = True
 
     intake_batch_limit = fields.Integer(
         "Intake Batch Limit", required=True,
@@ -26,6 +30,16 @@ class Configuration(
         domain=[('future_tolerance', '>=', 0)],
         help="The minutes a lead's reception time may lie ahead of the "
         "server clock (clock skew of the platform) before it is refused.")
+    personal_data_retention = fields.Integer(
+        "Personal Data Retention",
+        domain=['OR',
+            ('personal_data_retention', '=', None),
+            ('personal_data_retention', '>', 0),
+            ],
+        help="The months the contact data of a lead is kept after its "
+        "reception; then a scheduled job erases it, whether or not the "
+        "lead is billed or complained about. Leave empty to keep it.\n"
+        "Duplicates of erased leads are no longer found.")
     billing_final_check = fields.MultiValue(fields.Boolean(
             "Final Check",
             help="Billing runs stop at the preview until a person posts "
@@ -40,6 +54,15 @@ class Configuration(
                 ],
             help="Numbers the self-billing statements (Gutschriften) "
             "without gaps, apart from the supplier invoices."))
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # the MultiValue fields are logged by the company values that hold
+        # them
+        cls._audit_fields |= {
+            'intake_batch_limit', 'phone_region', 'future_tolerance',
+            'personal_data_retention'}
 
     @classmethod
     def multivalue_model(cls, field):
@@ -70,7 +93,8 @@ class Configuration(
             'self_billing_sequence').default_self_billing_sequence()
 
 
-class ConfigurationBilling(ModelSQL, CompanyValueMixin):
+class ConfigurationBilling(
+        AuditedCompanyValueMixin, ModelSQL, CompanyValueMixin):
     "Lead billing settings of one company"
     __name__ = 'lead.configuration.billing'
 
@@ -82,6 +106,11 @@ class ConfigurationBilling(ModelSQL, CompanyValueMixin):
             ('sequence_type', '=',
                 Id('lead_billing', 'sequence_type_self_billing')),
             ])
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._audit_fields |= BILLING_FIELDS
 
     @classmethod
     def default_billing_final_check(cls):

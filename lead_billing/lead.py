@@ -17,6 +17,7 @@ from trytond.transaction import Transaction
 
 from . import validation
 from .bulk import forget_cached
+from .gdpr import PersonalDataMixin
 from .price import prices_in_force
 
 QUALITY_STATES = [
@@ -54,7 +55,7 @@ class BatchRow(NamedTuple):
     index: int
 
 
-class Lead(Workflow, ModelSQL, ModelView):
+class Lead(PersonalDataMixin, Workflow, ModelSQL, ModelView):
     "Lead: one prospect bought from a supplier"
     __name__ = 'lead.lead'
     _transition_state = 'quality_state'
