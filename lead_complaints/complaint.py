@@ -45,6 +45,15 @@ HOLDING_STATES = ['draft', 'submitted', 'accepted']
 # else on it is the trader's to record
 BUYER_FIELDS = {'buyer', 'delivery', 'reason', 'description'}
 EMPTY_VALUES = (None, '', [], (), False)
+# A decided complaint is a document: what it returned, why, and how it was
+# decided and booked stay as they were; the statement that nets its
+# supplier share is linked to it later
+DECIDED_STATES = {'accepted', 'rejected'}
+FIXED_WHEN_DECIDED = {
+    'company', 'buyer', 'delivery', 'reason', 'description', 'state',
+    'submitted_at', 'submitted_by', 'over_cap', 'period_return_rate',
+    'auto_check', 'decision_note', 'decided_at', 'decided_by',
+    'decided_automatically', 'credit_line', 'supplier_amount'}
 SUPPLIER_STATES = [
     (None, ""),
     ('not_paid', "Not paid"),
@@ -303,9 +312,32 @@ class Complaint(Workflow, ModelSQL, ModelView):
                         for f in refused)))
 
     @classmethod
+    def check_own_deliveries(cls, vlist):
+        """Refuse a buyer logged in as itself a complaint about a delivery
+        that is not its own, before the database is asked: its constraint
+        would tell whether that delivery has a complaint already"""
+        pool = Pool()
+        User = pool.get('res.user')
+        Delivery = pool.get('lead.delivery')
+        parties = User.get_lead_parties()
+        if not (Transaction().check_access and parties):
+            return
+        delivery_ids = {v['delivery'] for v in vlist
+            if v.get('delivery') is not None}
+        with Transaction().set_context(active_test=False):
+            own = {d.id for d in Delivery.search([
+                        ('id', 'in', list(delivery_ids)),
+                        ('buyer', 'in', parties),
+                        ])}
+        if delivery_ids - own:
+            raise AccessError(gettext(
+                    'lead_complaints.msg_complaint_not_own_delivery'))
+
+    @classmethod
     def create(cls, vlist):
         Delivery = Pool().get('lead.delivery')
         vlist = [v.copy() for v in vlist]
+        cls.check_own_deliveries(vlist)
         for values in vlist:
             cls.check_buyer_values(values, creating=True)
             if values.get('delivery') is not None:
@@ -333,6 +365,18 @@ class Complaint(Workflow, ModelSQL, ModelView):
                 values['holding_delivery'] = None
             args.extend((complaints, values))
         super().write(*args)
+
+    @classmethod
+    def check_modification(
+            cls, mode, complaints, values=None, external=False):
+        super().check_modification(
+            mode, complaints, values=values, external=external)
+        if mode == 'write' and values.keys() & FIXED_WHEN_DECIDED:
+            for complaint in complaints:
+                if complaint.state in DECIDED_STATES:
+                    raise AccessError(gettext(
+                            'lead_complaints.msg_complaint_decided_modify',
+                            complaint=complaint.rec_name))
 
     @classmethod
     def validate_fields(cls, complaints, field_names):
@@ -526,6 +570,11 @@ class Complaint(Workflow, ModelSQL, ModelView):
                     == 'draft'):
                 results.append((False, gettext(
                             'lead_complaints.msg_auto_draft_invoice')))
+                continue
+            if lead.personal_data_erased and rule != 'duplicate':
+                # blank contact data would pass for invalid contact data
+                results.append((False, gettext(
+                            'lead_complaints.msg_auto_erased')))
                 continue
             if rule == 'phone':
                 failed = validation.normalize_phone(

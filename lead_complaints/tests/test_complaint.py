@@ -8,7 +8,8 @@ from pathlib import Path
 from sql import Table
 
 from trytond.exceptions import UserError
-from trytond.model.exceptions import SQLConstraintError, ValidationError
+from trytond.model.exceptions import (
+    AccessError, SQLConstraintError, ValidationError)
 from trytond.modules.lead_billing.bulk import forget_cached
 from trytond.modules.lead_billing.tests.tools import (
     setup_accounting, with_lead_trading)
@@ -195,6 +196,18 @@ class ComplaintTestCase(unittest.TestCase):
                     self.assertIsNone(complaint.decided_by)
                 else:
                     self.assertIn('a person decides', complaint.auto_check)
+
+    @with_lead_trading
+    def test_erased_lead_decided_by_hand(self, fixture):
+        "Erased contact data does not pass for invalid contact data"
+        Lead = Pool().get('lead.lead')
+        delivery, = deliver(fixture, 'ERASED', fixture.buyer)
+        Lead.erase_personal_data([delivery.lead])
+        complaint = complain(delivery, 'PHONE')
+        self.assertEqual(complaint.state, 'submitted')
+        self.assertFalse(complaint.decided_automatically)
+        self.assertIn('erased', complaint.auto_check)
+        self.assertIn('decide by hand', complaint.auto_check)
 
     @with_lead_trading
     def test_duplicate_rule(self, fixture):
@@ -514,3 +527,64 @@ class ComplaintTestCase(unittest.TestCase):
         self.assertEqual(
             fixture.buyer2.__class__(fixture.buyer2.id)
             .lead_buyer_return_rate, Decimal(0))
+
+    # Decided complaints and the audit trail
+
+    @with_lead_trading
+    def test_decided_complaint_cannot_change(self, fixture):
+        Complaint = Pool().get('lead.complaint')
+        accepted, rejected = [complain(d) for d in (
+                deliver(fixture, 'D1', fixture.buyer)
+                + deliver(fixture, 'D2', fixture.buyer))]
+        Complaint.accept([accepted])
+        Complaint.write([rejected], {'decision_note': "Reached."})
+        Complaint.reject([rejected])
+        other = reason('DUPLICATE')
+        for complaint in [Complaint(accepted.id), Complaint(rejected.id)]:
+            for values in [
+                    {'description': "Changed afterwards"},
+                    {'reason': other.id},
+                    {'decision_note': "Changed afterwards"},
+                    {'state': 'submitted'},
+                    ]:
+                with self.subTest(state=complaint.state, values=values):
+                    with self.assertRaises(AccessError) as context:
+                        Complaint.write([complaint], values)
+                    self.assertIs(type(context.exception), AccessError)
+            with self.assertRaises(AccessError) as context:
+                Complaint.delete([complaint])
+            self.assertIs(type(context.exception), AccessError)
+        # no transition leads away from a decision
+        Complaint.cancel([Complaint(accepted.id)])
+        accepted = Complaint(accepted.id)
+        self.assertEqual(accepted.state, 'accepted')
+        self.assertEqual(accepted.description, "Customer cannot be reached")
+        self.assertEqual(accepted.reason.code, 'UNREACHABLE')
+
+    @with_lead_trading
+    def test_reasons_and_complaint_terms_logged(self, fixture):
+        pool = Pool()
+        Reason = pool.get('lead.complaint.reason')
+        Party = pool.get('party.party')
+        Change = pool.get('lead.audit.change')
+        record = reason('UNREACHABLE')
+        Reason.write([record], {'auto_rule': 'phone', 'active': False})
+        Party.write([fixture.buyer], {
+                'lead_return_cap': Decimal('0.1'),
+                'lead_complaint_window_days': 14})
+
+        def logged(record):
+            return {(c.field, c.old_value, c.new_value)
+                for c in Change.search([
+                        ('model', '=', record.__name__),
+                        ('record_id', '=', record.id),
+                        ('action', '=', 'write'),
+                        ])}
+        self.assertEqual(logged(record), {
+                ('auto_rule', None, "Phone number invalid"),
+                ('active', 'True', 'False'),
+                })
+        self.assertEqual(logged(fixture.buyer), {
+                ('lead_return_cap', None, '0.1000'),
+                ('lead_complaint_window_days', None, '14'),
+                })
