@@ -32,3 +32,9 @@ class CategoryReasonDisabled(ModelSQL):
     reason = fields.Many2One(
         'lead.complaint.reason', "Reason", required=True,
         ondelete='CASCADE')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # who may change the category may switch its reasons
+        cls.__access__.add('category')

@@ -16,6 +16,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
+from .access import ModelAccessMixin
 from .tools import (
     WebClientViewMixin, create_price, lead_values, with_lead_trading)
 
@@ -38,7 +39,8 @@ class LeadTestMixin:
 
 
 class LeadBillingTestCase(
-        LeadTestMixin, WebClientViewMixin, CompanyTestMixin, ModuleTestCase):
+        LeadTestMixin, ModelAccessMixin, WebClientViewMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Lead Billing module"
     module = 'lead_billing'
 

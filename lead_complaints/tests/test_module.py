@@ -1,11 +1,13 @@
 # This file is part of the lead trading suite. See README.rst for details.
 from trytond.modules.company.tests import CompanyTestMixin
+from trytond.modules.lead_billing.tests.access import ModelAccessMixin
 from trytond.modules.lead_billing.tests.tools import WebClientViewMixin
 from trytond.tests.test_tryton import ModuleTestCase
 
 
 class LeadComplaintsTestCase(
-        WebClientViewMixin, CompanyTestMixin, ModuleTestCase):
+        ModelAccessMixin, WebClientViewMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Lead Complaints module"
     module = 'lead_complaints'
 

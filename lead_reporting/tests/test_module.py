@@ -1,11 +1,13 @@
 # This file is part of the lead trading suite. See README.rst for details.
 from trytond.modules.company.tests import CompanyTestMixin
+from trytond.modules.lead_billing.tests.access import ModelAccessMixin
 from trytond.modules.lead_billing.tests.tools import WebClientViewMixin
 from trytond.tests.test_tryton import ModuleTestCase
 
 
 class LeadReportingTestCase(
-        WebClientViewMixin, CompanyTestMixin, ModuleTestCase):
+        ModelAccessMixin, WebClientViewMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Lead Reporting module"
     module = 'lead_reporting'
     extras = ['lead_complaints', 'lead_prepaid', 'dunning_levels']
