@@ -1,6 +1,6 @@
 # This file is part of the lead trading suite. See README.rst for details.
 """Billing runs against committed data: e-mail after commit, failure in the
-middle of a run, concurrent runs"""
+middle of a run and a run killed in the middle, concurrent runs"""
 import datetime as dt
 import email
 import email.policy
@@ -10,6 +10,7 @@ import unittest
 from unittest import mock
 
 from aiosmtpd.controller import Controller
+from sql.aggregate import Count, Sum
 
 import trytond.config as config
 from trytond import backend
@@ -18,10 +19,68 @@ from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction
 
 from .test_billing import deliver, new_run, set_final_check
-from .tools import lead_trading, run_committed, setup_accounting
+from .tools import (
+    interrupted, kill_midway, lead_trading, run_committed, setup_accounting,
+    with_lock_timeout)
 
 OCTOBER = dt.date(2026, 10, 31)
 RETRIES = 5
+KILL_NEEDS_POSTGRESQL = (
+    "a killed process needs a database it shares with the test: "
+    "PostgreSQL (runs in its pass); the SQLite test database is in memory")
+
+
+def compute_run(run_id):
+    "Compute and post the committed draft run, as its button does"
+    Run = Pool().get('lead.billing.run')
+    Run.compute([Run(run_id)])
+
+
+def unbalanced_moves():
+    "The posted moves whose debit differs from their credit"
+    pool = Pool()
+    Move = pool.get('account.move')
+    MoveLine = pool.get('account.move.line')
+    move = Move.__table__()
+    line = MoveLine.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*line.join(move, condition=line.move == move.id).select(
+            line.move, where=move.state == 'posted', group_by=[line.move],
+            having=Sum(line.debit) != Sum(line.credit)))
+    return [m for m, in cursor]
+
+
+def miscounted_lines():
+    """The lead lines of billing run documents whose quantity differs from
+    the deliveries (buyer invoices) or leads (statements) they bill:
+    a lead billed twice or a line of nothing shows here"""
+    pool = Pool()
+    Invoice = pool.get('account.invoice')
+    Line = pool.get('account.invoice.line')
+    Delivery = pool.get('lead.delivery')
+    Lead = pool.get('lead.lead')
+    invoice = Invoice.__table__()
+    line = Line.__table__()
+    delivery = Delivery.__table__()
+    lead = Lead.__table__()
+    cursor = Transaction().connection.cursor()
+    billed = {}
+    for table, column in [
+            (delivery, delivery.invoice_line), (lead, lead.statement_line)]:
+        cursor.execute(*table.select(column, Count(table.id),
+                where=column != None,  # noqa: E711
+                group_by=[column]))
+        billed.update(cursor)
+    cursor.execute(*line.join(invoice, condition=line.invoice == invoice.id)
+        .select(line.id, line.quantity,
+            where=(invoice.lead_billing_run != None)  # noqa: E711
+            & line.origin.like('lead.category,%')
+            # lines that give back (returned leads on a statement) bill
+            # no row of their own
+            & (line.quantity > 0)))
+    return [(line_id, quantity, billed.get(line_id, 0))
+        for line_id, quantity in cursor
+        if quantity != billed.get(line_id, 0)]
 
 
 class Mailbox:
@@ -145,6 +204,18 @@ class BillingCommittedTestCase(RouteTestCase):
             thread.join()
         return errors
 
+    @classmethod
+    def company_id(cls):
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            return cls.fixture().company.id
+
+    def assertConsistent(self):
+        """Every lead line bills its deliveries or leads once, every posted
+        move balances"""
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            self.assertEqual(miscounted_lines(), [])
+            self.assertEqual(unbalanced_moves(), [])
+
     def deliveries(self, prefix, count, buyer='buyer'):
         def create(fixture):
             for i in range(count):
@@ -233,6 +304,82 @@ class BillingCommittedTestCase(RouteTestCase):
         self.assertEqual(len(lines), 4)
         self.assertEqual(len(set(lines.values())), 1)
         self.assertNotIn(None, lines.values())
+
+    def draft_run(self):
+        "A committed draft run up to October; return its id"
+        return run_committed(DB_NAME, self.in_company(
+                lambda fixture: new_run(fixture).id))
+
+    def assertRunLeftNothing(self, run_id, prefix):
+        "The run is a draft that billed nothing, its leads are all open"
+        self.assertEqual(set(self.billed(prefix).values()), {None})
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            pool = Pool()
+            Run = pool.get('lead.billing.run')
+            Lead = pool.get('lead.lead')
+            run = Run(run_id)
+            self.assertEqual(run.state, 'draft')
+            self.assertEqual(run.invoices, ())
+            self.assertEqual(run.parties, ())
+            self.assertEqual(Lead.search([
+                        ('reference', 'like', prefix + '%'),
+                        ('statement_line', '!=', None),
+                        ]), [])
+        self.assertConsistent()
+
+    def assertRunBilledOnce(self, run_id, prefix, count):
+        """The posted run billed the `count` deliveries of `prefix` (to
+        buyer2, at 30.00) and paid their leads, each once"""
+        lines = self.billed(prefix)
+        self.assertEqual(len(lines), count)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            pool = Pool()
+            Run = pool.get('lead.billing.run')
+            Line = pool.get('account.invoice.line')
+            Lead = pool.get('lead.lead')
+            run = Run(run_id)
+            self.assertEqual(run.state, 'posted')
+            self.assertEqual(
+                {line.invoice.lead_billing_run for line in Line.browse(
+                        list(lines.values()))}, {run})
+            buyer_invoice, = [i for i in run.invoices if i.type == 'out']
+            self.assertEqual(buyer_invoice.untaxed_amount, 30 * count)
+            self.assertEqual(buyer_invoice.state, 'posted')
+            leads = Lead.search([('reference', 'like', prefix + '%')])
+            self.assertEqual(
+                {lead.statement_line.invoice.lead_billing_run
+                    for lead in leads}, {run})
+            self.assertEqual(run.delivery_count, count)
+        self.assertConsistent()
+
+    def test_failure_after_buyer_documents_rerun_bills_once(self):
+        "A run failing at its statements leaves a draft computed again"
+        self.deliveries('HALF', 3, buyer='buyer2')
+        self.final_check(False)
+        run_id = self.draft_run()
+        compute = self.in_company(lambda fixture: compute_run(run_id))
+        # the buyer invoices are made and their deliveries marked
+        with interrupted('lead.billing.run', '_create_documents', 1):
+            with self.assertRaisesRegex(RuntimeError, "injected"):
+                run_committed(DB_NAME, compute)
+        self.assertRunLeftNothing(run_id, 'HALF')
+
+        run_committed(DB_NAME, compute)
+        self.assertRunBilledOnce(run_id, 'HALF', 3)
+
+    @unittest.skipUnless(backend.name == 'postgresql', KILL_NEEDS_POSTGRESQL)
+    def test_killed_run_leaves_nothing_rerun_bills_once(self):
+        "A run whose process dies is computed again, as if never started"
+        self.deliveries('KILL', 3, buyer='buyer2')
+        self.final_check(False)
+        run_id = self.draft_run()
+        kill_midway(compute_run, [run_id],
+            ('lead.billing.run', '_create_documents', 1), self.company_id())
+        self.assertRunLeftNothing(run_id, 'KILL')
+
+        run_committed(DB_NAME, with_lock_timeout(
+                self.in_company(lambda fixture: compute_run(run_id))))
+        self.assertRunBilledOnce(run_id, 'KILL', 3)
 
     @unittest.skipUnless(backend.name == 'postgresql',
         "concurrent transactions need PostgreSQL (runs in its pass)")

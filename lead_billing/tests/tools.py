@@ -4,15 +4,24 @@ with lead categories, suppliers, buyers and prices. To be called inside a
 transaction (see `trytond.tests.test_tryton.with_transaction`)."""
 import base64
 import datetime as dt
+import inspect
 import json
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 import zlib
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import wraps
 from types import SimpleNamespace
+from unittest import mock
 
 from lxml import etree
 
+from trytond import backend
 from trytond.cache import Cache
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.account_invoice.tests import set_invoice_sequences
@@ -414,3 +423,93 @@ class WebClientViewMixin:
                     continue
                 with self.subTest(view=view.name or view.id, field=name):
                     self.assertIn(element.get('widget'), allowed)
+
+
+def injected_failure():
+    raise RuntimeError("injected failure")
+
+
+@contextmanager
+def interrupted(model, method, calls, interrupt=injected_failure):
+    """Let the first `calls` calls of `method` of the pool's `model` run,
+    then call `interrupt()` before each further one: by default it raises,
+    to fail an operation after part of its work."""
+    Model = Pool(DB_NAME).get(model)
+    original = getattr(Model, method)
+    count = 0
+
+    def wrapper(*args, **kwargs):
+        nonlocal count
+        count += 1
+        if count > calls:
+            interrupt()
+        return original(*args, **kwargs)
+    if isinstance(inspect.getattr_static(Model, method), classmethod):
+        # bound to Model already: drop the class the classmethod adds
+        replacement = classmethod(lambda cls, *a, **k: wrapper(*a, **k))
+    else:
+        replacement = wrapper
+    with mock.patch.object(Model, method, replacement):
+        yield
+
+
+def kill_midway(operation, args, pause, company, timeout=60):
+    """Run `operation(*args)` in the company's context in a committed
+    transaction of a child Python process on the test database (see
+    crash_child.py), pause it at `pause` (model, method, calls as for
+    `interrupted`) and kill the process there with SIGKILL. Return once
+    PostgreSQL has ended the child's session, so its locks are free."""
+    spec = json.dumps({
+            'operation': f'{operation.__module__}:{operation.__qualname__}',
+            'args': list(args), 'pause': list(pause), 'company': company,
+            })
+    with tempfile.TemporaryFile('w+') as errors:
+        child = subprocess.Popen(
+            [sys.executable, '-m',
+                'trytond.modules.lead_billing.tests.crash_child', spec],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+            text=True)
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(child.stdout, selectors.EVENT_READ)
+                line = (child.stdout.readline()
+                    if selector.select(timeout) else '')
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            child.stdin.close()
+            child.stdout.close()
+        if not line:
+            errors.seek(0)
+            raise AssertionError(
+                f"the child never reached {pause}:\n{errors.read()}")
+    wait_session_ended(json.loads(line)['backend'], timeout)
+
+
+def wait_session_ended(pid, timeout):
+    "Wait until the PostgreSQL session of backend `pid` is gone"
+    deadline = time.monotonic() + timeout
+    while True:
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            cursor = transaction.connection.cursor()
+            cursor.execute(
+                'SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s',
+                (pid,))
+            count, = cursor.fetchone()
+        if not count:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"session {pid} still there")
+        time.sleep(0.05)
+
+
+def with_lock_timeout(func, seconds=10):
+    """`func` failing on a lock it waits for longer than `seconds`, such
+    as one a killed process would have left, instead of hanging"""
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        if backend.name == 'postgresql':
+            Transaction().connection.cursor().execute(
+                f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'")
+        return func(*args, **kwargs)
+    return wrapper
