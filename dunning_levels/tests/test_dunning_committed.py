@@ -27,6 +27,8 @@ class DunningCommittedTestCase(
     test_documents_emailed_after_commit_once = None
     test_failure_in_the_middle_leaves_nothing = None
     test_concurrent_runs_bill_once = None
+    test_failure_after_buyer_documents_rerun_bills_once = None
+    test_killed_run_leaves_nothing_rerun_bills_once = None
 
     def overdue_invoice(self, days_ago):
         def prepare(fixture):
