@@ -118,10 +118,7 @@ class Invoice(metaclass=PoolMeta):
         its leads, once: the message is put in the outbox as the `ir.email`
         of the invoice and leaves when the transaction commits, or later
         when the mail server does not take it now."""
-        pool = Pool()
-        Email = pool.get('ir.email')
-        Document = pool.get('lead.billing.document', type='report')
-        Annex = pool.get('lead.billing.annex', type='report')
+        Email = Pool().get('ir.email')
         invoices = cls.browse(invoices)
         sent = []
         for invoice in invoices:
@@ -141,10 +138,8 @@ class Invoice(metaclass=PoolMeta):
                 files = []
                 document_name = slugify(
                     f'{invoice.get_lead_document_title()} {invoice.number}')
-                reports = [(Document, document_name)]
-                if invoice.lead_document_has_annex:
-                    reports.append((Annex, None))
-                for Report, name in reports:
+                for Report, name in invoice.get_lead_email_reports(
+                        document_name):
                     ext, content, _, title = Report.execute([invoice.id], {})
                     files.append(
                         (f'{name or slugify(title)}.{ext}', content))
@@ -154,6 +149,7 @@ class Invoice(metaclass=PoolMeta):
             for name, content in files:
                 maintype, subtype = {
                     'pdf': ('application', 'pdf'),
+                    'xml': ('application', 'xml'),
                     'xlsx': ('application', 'vnd.openxmlformats-'
                         'officedocument.spreadsheetml.sheet'),
                     }[name.rsplit('.', 1)[1]]
@@ -170,6 +166,17 @@ class Invoice(metaclass=PoolMeta):
             sent.append(invoice)
         Email.save([i.lead_document_email for i in sent])
         cls.save(sent)
+
+    def get_lead_email_reports(self, document_name):
+        """The reports the e-mail of the document attaches: [(Report, file
+        name without extension, or None for the report's title)]"""
+        pool = Pool()
+        Document = pool.get('lead.billing.document', type='report')
+        Annex = pool.get('lead.billing.annex', type='report')
+        reports = [(Document, document_name)]
+        if self.lead_document_has_annex:
+            reports.append((Annex, None))
+        return reports
 
     def get_lead_document_title(self):
         "The title the lead document of the invoice carries"

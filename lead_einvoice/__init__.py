@@ -1,0 +1,1 @@
+# This file is part of the lead trading suite. See README.rst for details.
