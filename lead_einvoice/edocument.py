@@ -15,7 +15,7 @@ from lxml import etree
 from saxonche import PySaxonProcessor
 
 from trytond.modules.edocument_uncefact.edocument import remove_comment
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
 from trytond.tools import cached_property
 
 from .party import electronic_address, payee_bank_account
@@ -131,6 +131,17 @@ class Invoice(metaclass=PoolMeta):
         if self.invoice.type == 'in':
             return self.invoice.lead_agreement_reference
         return self.invoice.party.einvoice_buyer_reference
+
+    @cached_property
+    def preceding_invoices(self):
+        """BG-3: the posted invoices whose lines this document credits (a
+        credit note, a complaint's correction), as a correction must name
+        the invoice it corrects"""
+        InvoiceLine = Pool().get('account.invoice.line')
+        preceding = {line.origin.invoice for line in self.invoice.lines
+            if isinstance(line.origin, InvoiceLine)
+            and line.origin.invoice.number}
+        return sorted(preceding, key=lambda i: (i.invoice_date, i.number))
 
     @cached_property
     def payee_bank_account(self):

@@ -292,6 +292,13 @@ class EInvoiceTestCase(unittest.TestCase):
                 root = self.assertDocument(
                     document.get_einvoice_xml(), document, type_code,
                     seller, buyer_)
+                # a credit note names the invoice it corrects (BG-3)
+                self.assertEqual(
+                    [e.findtext('ram:IssuerAssignedID', namespaces=NS)
+                        for e in root.iterfind(SETTLEMENT
+                            + '/ram:InvoiceReferencedDocument',
+                            namespaces=NS)],
+                    [invoice.number] if type_code == '381' else [])
                 self.assertIn('xrechnung_3.0', root.findtext(
                         'rsm:ExchangedDocumentContext/'
                         'ram:GuidelineSpecifiedDocumentContextParameter/'
